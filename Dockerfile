@@ -1,0 +1,25 @@
+# The clearinghouse image: the official Airflow image plus the project and its pinned dependencies.
+FROM apache/airflow:3.3.2-python3.11
+
+USER root
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends build-essential \
+ && apt-get clean && rm -rf /var/lib/apt/lists/*
+USER airflow
+
+WORKDIR /opt/clearinghouse
+COPY --chown=airflow:root requirements.lock pyproject.toml ./
+RUN pip install --no-cache-dir uv \
+ && uv pip install --no-cache --python "$(command -v python)" -r requirements.lock
+COPY --chown=airflow:root clearinghouse ./clearinghouse
+COPY --chown=airflow:root extractors ./extractors
+COPY --chown=airflow:root transforms ./transforms
+COPY --chown=airflow:root warehouse ./warehouse
+COPY --chown=airflow:root sources ./sources
+COPY --chown=airflow:root regions ./regions
+COPY --chown=airflow:root dags /opt/airflow/dags
+RUN uv pip install --no-cache --python "$(command -v python)" --no-deps -e .
+
+ENV CLEARINGHOUSE_HOME=/opt/clearinghouse/data \
+    CLEARINGHOUSE_SOURCES=/opt/clearinghouse/sources \
+    CLEARINGHOUSE_REGIONS=/opt/clearinghouse/regions

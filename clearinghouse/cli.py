@@ -1,0 +1,328 @@
+"""The ``clearinghouse`` command: the same stage functions the Airflow DAGs call, without Airflow."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from clearinghouse import pipeline, serve
+from clearinghouse.config import REPO_ROOT, settings
+from extractors.registry import RegistryError, load_registry
+from warehouse.errors import QualityGateFailed
+
+console = Console(stderr=True)
+STATUS_STYLE = {"ok": "green", "unchanged": "cyan", "failed": "bold red", "held": "yellow", "stale": "yellow",
+                "link_only": "dim"}  # fmt: skip
+
+
+def print_summary(summary: dict[str, Any], out: Console | None = None) -> None:
+    """The end-of-run report: per source status and records, counts per stage, where the release is."""
+    out = out or Console()
+    table = Table(title=f"clearinghouse run {summary['run_id']}")
+    for column in ("source", "status", "records", "reason"):
+        table.add_column(column, overflow="fold")
+    for s in summary["sources"]:
+        style = STATUS_STYLE.get(s["status"], "")
+        table.add_row(s["id"], f"[{style}]{s['status']}[/]", str(s.get("records", "")), s.get("reason") or "")
+    out.print(table)
+    counts = summary["counts"]
+    states = [s["status"] for s in summary["sources"]]
+    healthy = sum(st in ("ok", "unchanged") for st in states)
+    out.print(
+        f"sources: {healthy} ok ({states.count('unchanged')} unchanged), {len(states) - healthy} not ok · "
+        f"records: parsed {counts.get('parsed', 0)} → normalized {counts.get('normalized', 0)} "
+        f"+ quarantined {counts.get('quarantined', 0)} → published meetings {counts.get('meetings', 0)}"
+    )
+    out.print(f"release {summary['release_id']}: {summary['release_path']}")
+    feeds = serve.feed_urls(Path(summary["release_path"]), serve.public_url())
+    if feeds:
+        out.print("Meeting Guide feeds per region, to register with apps:", soft_wrap=True)
+        for url in feeds:
+            out.print(f"  {url}", soft_wrap=True, highlight=False)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    sources = pipeline.registry(args.sources, args.only)
+    run_id = pipeline.new_run_id()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("fetch", total=len(sources))
+
+        def done(result: dict[str, Any]) -> None:
+            progress.update(task, advance=1, description=f"fetch {result['source_id']}: {result['status']}")
+
+        fetches = pipeline.fetch_all(sources, replay_day=args.replay, workers=args.workers, on_done=done)
+        stages = [
+            ("load", lambda: pipeline.load_stage(run_id, fetches)),
+            ("normalize", lambda: pipeline.normalize_stage(run_id, args.sources)),
+            ("resolve", lambda: pipeline.resolve_stage(run_id, args.sources, args.only)),
+            ("quality", lambda: pipeline.quality_stage(run_id)),
+            ("publish", lambda: pipeline.publish_stage(run_id, args.sources)),
+        ]
+        stage_task = progress.add_task("stages", total=len(stages))
+        summary: dict[str, Any] = {}
+        for name, stage in stages:
+            progress.update(stage_task, description=name)
+            summary = stage()
+            progress.advance(stage_task)
+    print_summary(summary)
+    return 0
+
+
+def cmd_sources_list(args: argparse.Namespace) -> int:
+    table = Table(title=str(args.sources or settings().sources_path))
+    for column in ("id", "fellowship", "kind", "enabled", "url"):
+        table.add_column(column, overflow="fold")
+    for s in load_registry(args.sources or settings().sources_path):
+        table.add_row(s.id, s.fellowship, s.kind, "yes" if s.enabled else "no", s.url)
+    Console().print(table)
+    return 0
+
+
+def cmd_sources_test(args: argparse.Namespace) -> int:
+    """Fetch (or replay) one source and show its first records, warnings and counts; writes nothing."""
+    from extractors.registry import select
+    from extractors.tools import print_report, test_source
+
+    [source] = select(load_registry(args.sources or settings().sources_path), [args.id])
+    report = test_source(source, settings(), replay=args.replay)
+    print_report(report, limit=args.limit)
+    return 0 if report.ok else 1
+
+
+def cmd_sources_new(args: argparse.Namespace) -> int:
+    """Scaffold an HTML family: module, a test that fails until edited, a fixture slot."""
+    from extractors.tools import scaffold
+
+    try:
+        paths = scaffold(args.id, args.kind, REPO_ROOT)
+    except (ValueError, FileExistsError) as exc:
+        console.print(f"[bold red]{exc}[/]")
+        return 2
+    for path in paths:
+        console.print(f"wrote {path.relative_to(REPO_ROOT)}")
+    console.print(f"then add `- id: {args.id}` with `kind: {args.kind}` to a registry file")
+    return 0
+
+
+def cmd_sources_check(args: argparse.Namespace) -> int:
+    sources = load_registry(args.sources or settings().sources_path)
+    missing = [s for s in sources if s.auth and not s.secret]
+    for s in missing:
+        console.print(f"[yellow]source {s.id!r}: environment variable {s.auth} (auth) is not set[/]")
+    console.print(f"[green]{len(sources)} sources valid[/]")
+    return 1 if missing else 0
+
+
+def cmd_sources_accept(args: argparse.Namespace) -> int:
+    from extractors.fetch import accept_held
+
+    (source,) = pipeline.registry(args.sources, [args.id])
+    record = accept_held(source, settings())
+    console.print(
+        f"{source.id}: fetch {record.fetch_id} ({record.records} records) accepted as the new baseline; "
+        "the next run publishes it"
+    )
+    return 0
+
+
+def cmd_airflow_run(args: argparse.Namespace) -> int:
+    """``make run``: the nightly DAG once through real Airflow (``airflow dags test``), demo or live."""
+    from clearinghouse import demo
+
+    cfg = settings()
+    env = dict(os.environ)
+    env.setdefault("AIRFLOW_HOME", str(cfg.home / "airflow"))
+    env.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(REPO_ROOT / "dags"))
+    env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+    env.setdefault("AIRFLOW__CORE__PARALLELISM", "4")
+    env.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO")
+    env["CLEARINGHOUSE_HOME"] = str(cfg.home)
+    server = None
+    if not args.live:
+        server, env["CLEARINGHOUSE_DEMO_URL"] = demo.start()
+        env.setdefault("CLEARINGHOUSE_MIN_DELAY_S", "0")
+        console.print(f"demo mode: registry URLs answered from recorded snapshots at {env['CLEARINGHOUSE_DEMO_URL']}")
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    try:
+        started = time.monotonic()
+        console.print("migrating the Airflow metadata DB (SQLite) …")
+        subprocess.run([airflow, "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([sys.executable, "-m", "clearinghouse.cli", "airflow-pools"], env=env, check=True)
+        console.print("running clearinghouse_nightly with `airflow dags test` …")
+        result = subprocess.run([airflow, "dags", "test", "clearinghouse_nightly"], env=env)
+        if result.returncode != 0:
+            console.print(f"[bold red]airflow dags test failed (exit {result.returncode}); see the log above[/]")
+            return result.returncode
+        console.print(f"Airflow run finished in {time.monotonic() - started:.0f} s")
+    finally:
+        if server:
+            server.shutdown()
+    manifest = json.loads((cfg.published_dir / "latest" / "manifest.json").read_text())
+    print_summary({**manifest, "release_path": str(cfg.published_dir / "latest")})
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    """Publish a release from the current warehouse, or ``--rollback`` ``latest`` to a kept release."""
+    if args.rollback:
+        from warehouse.publish import ReleaseError, rollback
+
+        published = settings().published_dir
+        try:
+            release = rollback(published, args.rollback)
+        except ReleaseError as exc:
+            console.print(f"[bold red]rollback refused[/]: {exc}")
+            return 1
+        pipeline.deliver()
+        console.print(f"latest → release {release.release_id} ({release.manifest['counts']['meetings']} meetings)")
+        return 0
+    summary = pipeline.publish_stage(pipeline.new_run_id(prefix="publish"), args.sources)
+    print_summary(summary)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """What the current data holds per source: reconciliation, quarantine reasons, unknown type codes."""
+    import duckdb
+
+    from warehouse import reports
+
+    out = Console()
+    with duckdb.connect(str(settings().warehouse_path), read_only=True) as con:
+        sections = (
+            ("reconciliation", ("source", "parsed", "normalized", "quarantined", "balanced"), reports.reconciliation),
+            ("quarantine reasons", ("source", "reason", "records", "example value"), reports.quarantine_reasons),
+            ("unknown type codes (add them to transforms/data/type_crosswalk.csv)",
+             ("source", "fellowship", "code", "records"), reports.unknown_types),
+        )  # fmt: skip
+        for title, columns, query in sections:
+            table = Table(title=title)
+            for column in columns:
+                table.add_column(column, overflow="fold")
+            for row in query(con):
+                table.add_row(*("" if v is None else str(v) for v in row))
+            out.print(table)
+    return 0
+
+
+def cmd_airflow_pools(args: argparse.Namespace) -> int:
+    """Create the pools the DAGs use (idempotent); needs a migrated Airflow metadata DB."""
+    from clearinghouse.airflow_setup import ensure_pools
+
+    console.print(f"Airflow pools ready: {', '.join(ensure_pools())}")
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """Print the cluster behind a meeting id: member records, link scores and reasons, field winners, events."""
+    from transforms.explain import explain, render
+    from warehouse import db
+
+    with db.connect(settings().warehouse_path, read_only=True) as con:
+        explanation = explain(con, args.meeting_id)
+    print(json.dumps(explanation, default=str, indent=2) if args.json else render(explanation))
+    return 0 if explanation["status"] != "unknown" else 1
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve ``published/`` read-only with the ``datasets`` service's URLs and headers (local use, tests)."""
+    serve.run(settings().published_dir, args.host, args.port)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="clearinghouse", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every request and stage")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run every stage once, without Airflow")
+    run.add_argument("--sources", type=Path, help="registry YAML file or folder (default: $CLEARINGHOUSE_SOURCES)")
+    run.add_argument("--only", nargs="+", metavar="ID", help="run only these source ids")
+    run.add_argument("--replay", metavar="YYYY-MM-DD", help="re-parse that day's archived snapshots, no network")
+    run.add_argument("--workers", type=int, default=8, help="concurrent fetches (per-host politeness still holds)")
+    run.set_defaults(func=cmd_run)
+
+    airflow_run = sub.add_parser("airflow-run", help="run the nightly DAG once through Airflow (`make run`)")
+    airflow_run.add_argument("--live", action="store_true", help="fetch the real URLs instead of the snapshots")
+    airflow_run.set_defaults(func=cmd_airflow_run)
+    sub.add_parser("report", help="per-source reconciliation, quarantine reasons, unknown type codes").set_defaults(
+        func=cmd_report
+    )
+    sub.add_parser("airflow-pools", help="create the Airflow pools the DAGs use").set_defaults(func=cmd_airflow_pools)
+    publish = sub.add_parser("publish", help="publish a release from the current warehouse (or roll back latest)")
+    publish.add_argument("--sources", type=Path, help="registry YAML file or folder (default: $CLEARINGHOUSE_SOURCES)")
+    publish.add_argument("--rollback", metavar="RELEASE_ID", help="point latest at this kept release instead")
+    publish.set_defaults(func=cmd_publish)
+
+    sources = sub.add_parser("sources", help="inspect the source registry")
+    sources_sub = sources.add_subparsers(dest="sources_command", required=True)
+    for name, func, text in (("list", cmd_sources_list, "list sources"),
+                             ("check", cmd_sources_check, "validate the registry and its secrets")):  # fmt: skip
+        p = sources_sub.add_parser(name, help=text)
+        p.add_argument("--sources", type=Path)
+        p.set_defaults(func=func)
+    accept = sources_sub.add_parser("accept", help="accept a held source's record drop as real")
+    accept.add_argument("id")
+    accept.add_argument("--sources", type=Path)
+    accept.set_defaults(func=cmd_sources_accept)
+    test = sources_sub.add_parser("test", help="fetch (or replay) one source, show its first records; writes nothing")
+    test.add_argument("id")
+    test.add_argument("--replay", action="store_true", help="parse the last archived fetch instead of fetching")
+    test.add_argument("--limit", type=int, default=5, help="records to show")
+    test.add_argument("--sources", type=Path)
+    test.set_defaults(func=cmd_sources_test)
+    new = sources_sub.add_parser("new", help="scaffold an HTML family: module, failing test, fixture slot")
+    new.add_argument("id")
+    new.add_argument("--kind", required=True, help="html:<family>")
+    new.set_defaults(func=cmd_sources_new)
+    explain = sub.add_parser("explain", help="why a meeting is what it is: its records, links and sources")
+    explain.add_argument("meeting_id")
+    explain.add_argument("--json", action="store_true", help="print the explanation as JSON")
+    explain.set_defaults(func=cmd_explain)
+    serve_cmd = sub.add_parser("serve", help="serve the published releases read-only over HTTP (stable URLs, ETags)")
+    serve_cmd.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve_cmd.add_argument("--port", type=int, default=8000, help="port (0: any free port; the URL is printed)")
+    serve_cmd.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        return args.func(args)
+    except RegistryError as exc:
+        console.print(f"[bold red]registry error[/]\n{exc}")
+        return 2
+    except QualityGateFailed as exc:
+        console.print(f"[bold red]release blocked[/]: {exc}; `latest` still points at the previous release")
+        for failed in exc.failed:
+            console.print(
+                f"  {failed.get('suite', '')}.{failed['expectation']}: {failed['unexpected_count']} rows, "
+                f"e.g. {failed.get('examples', [])[:3]}"
+            )
+        console.print(f"details: {settings().reports_dir / 'scorecard.html'} and the Data Docs beside it")
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""
+### clearinghouse_maintenance
+
+Weekly housekeeping: prunes raw snapshots older than `CLEARINGHOUSE_KEEP_RAW_DAYS` (default 90; bodies a
+source's last good fetch still needs are kept), keeps the last `CLEARINGHOUSE_KEEP_RELEASES` releases, drops
+staging rows of superseded fetches, and checkpoints/vacuums the warehouse (in the `duckdb_writer` pool).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import dag, task
+
+from clearinghouse.assets import WRITER_POOL
+
+
+@dag(
+    dag_id="clearinghouse_maintenance",
+    schedule="0 5 * * 0",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["clearinghouse", "maintenance"],
+    doc_md=__doc__,
+    default_args={"owner": "clearinghouse", "retries": 1, "retry_delay": timedelta(minutes=10)},
+)
+def clearinghouse_maintenance():
+    @task(pool=WRITER_POOL)
+    def housekeeping() -> dict:
+        import os
+        from datetime import UTC, datetime
+
+        from clearinghouse.config import settings
+        from warehouse.maintenance import run_maintenance
+
+        cfg = settings()
+        return run_maintenance(
+            cfg.home,
+            cfg.warehouse_path,
+            keep_raw_days=int(os.environ.get("CLEARINGHOUSE_KEEP_RAW_DAYS", "90")),
+            keep_releases=cfg.keep_releases,
+            today=datetime.now(UTC).date(),
+        )
+
+    housekeeping()
+
+
+clearinghouse_maintenance()

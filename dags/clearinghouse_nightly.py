@@ -1,0 +1,119 @@
+"""
+### clearinghouse_nightly
+
+Gathers every enabled source of the registry into one release:
+`fetch` (one mapped task per source, raw files only, pool `clearinghouse_fetch`) → `load` → `normalize`
+(staging suite: bad records quarantined by expectation) → `resolve` → `quality` (core suite: a critical failure
+stops here) → `publish` (release suite on the built files before `latest` moves; updates the release Asset).
+Every task after `fetch` writes the warehouse and runs in the one-slot `duckdb_writer` pool.
+
+A source that fails keeps its last good data and is reported in the release manifest; it does not fail the
+run. A failing critical quality check fails `quality` (the alert hook fires) and nothing is published.
+
+Params: `only` (source ids to run), `replay_date` (YYYY-MM-DD: re-parse that day's archived snapshots instead
+of fetching). Schedule: `CLEARINGHOUSE_SCHEDULE` (cron, default nightly at 03:00 UTC; `manual` for runs
+triggered only by an operator or an external scheduler).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Param, dag, get_current_context, task
+
+from clearinghouse.assets import FETCH_POOL, RELEASE, WRITER_POOL
+
+SCHEDULE = os.environ.get("CLEARINGHOUSE_SCHEDULE", "0 3 * * *").strip()
+
+
+def _run_id() -> str:
+    from clearinghouse.pipeline import safe_run_id
+
+    return safe_run_id(get_current_context()["run_id"])
+
+
+def _alert(context) -> None:
+    from clearinghouse.alerts import alert
+
+    alert(context)
+
+
+@dag(
+    dag_id="clearinghouse_nightly",
+    schedule=None if SCHEDULE == "manual" else SCHEDULE,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["clearinghouse", "nightly"],
+    doc_md=__doc__,
+    default_args={
+        "owner": "clearinghouse",
+        "retries": 1,
+        "retry_delay": timedelta(minutes=2),
+        "pool": WRITER_POOL,
+        "on_failure_callback": _alert,
+    },
+    params={
+        "only": Param([], type="array", description="Run only these source ids (empty: every enabled source)."),
+        "replay_date": Param(None, type=["null", "string"], description="YYYY-MM-DD: replay the raw archive."),
+    },
+)
+def clearinghouse_nightly():
+    @task(pool="default_pool")
+    def list_sources() -> list[str]:
+        from clearinghouse.pipeline import registry
+
+        return [s.id for s in registry(only=get_current_context()["params"]["only"] or None)]
+
+    @task(
+        pool=FETCH_POOL,
+        retries=3,
+        retry_delay=timedelta(minutes=1),
+        retry_exponential_backoff=True,
+        map_index_template="{{ source_id }}",
+    )
+    def fetch(source_id: str) -> dict:
+        from clearinghouse.pipeline import fetch_one, registry
+
+        context = get_current_context()
+        context["source_id"] = source_id  # type: ignore[typeddict-unknown-key]  (names the mapped task)
+        (source,) = registry(only=[source_id])
+        return fetch_one(source, replay_day=context["params"]["replay_date"])
+
+    @task
+    def load(fetches: list[dict]) -> dict:
+        from clearinghouse.pipeline import load_stage
+
+        return load_stage(_run_id(), list(fetches))
+
+    @task
+    def normalize() -> dict:
+        from clearinghouse.pipeline import normalize_stage
+
+        return normalize_stage(_run_id())
+
+    @task
+    def quality() -> dict:
+        from clearinghouse.pipeline import quality_stage
+
+        return quality_stage(_run_id())
+
+    @task
+    def resolve() -> dict:
+        from clearinghouse.pipeline import resolve_stage
+
+        return resolve_stage(_run_id(), only=get_current_context()["params"]["only"] or None)
+
+    @task(outlets=[RELEASE])
+    def publish() -> dict:
+        from clearinghouse.pipeline import publish_stage
+
+        return publish_stage(_run_id())
+
+    fetched = fetch.expand(source_id=list_sources())
+    load(fetched) >> normalize() >> resolve() >> quality() >> publish()
+
+
+clearinghouse_nightly()

@@ -1,0 +1,50 @@
+"""
+### clearinghouse_publish
+
+Scheduled by the build Asset: publishes a release from the current core layer and updates the release
+Asset (downstream consumers can schedule on it).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import dag, get_current_context, task
+
+from clearinghouse.assets import BUILT, RELEASE, WRITER_POOL
+
+
+def _alert(context) -> None:
+    from clearinghouse.alerts import alert
+
+    alert(context)
+
+
+@dag(
+    dag_id="clearinghouse_publish",
+    schedule=[BUILT],
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["clearinghouse", "publish"],
+    doc_md=__doc__,
+    default_args={
+        "owner": "clearinghouse",
+        "retries": 1,
+        "retry_delay": timedelta(minutes=2),
+        "pool": WRITER_POOL,
+        "on_failure_callback": _alert,
+    },
+)
+def clearinghouse_publish():
+    @task(outlets=[RELEASE])
+    def publish() -> dict:
+        from clearinghouse.pipeline import publish_stage, safe_run_id
+
+        return publish_stage(safe_run_id(get_current_context()["run_id"]))
+
+    publish()
+
+
+clearinghouse_publish()

@@ -1,0 +1,159 @@
+"""The raw archive: every response body, content-addressed, and one metadata record per fetch attempt.
+
+Layout under ``CLEARINGHOUSE_HOME/raw/<source_id>/``:
+- ``<YYYY-MM-DD>/<sha256>.<ext>``: response bodies (immutable; the same bytes are stored once a day);
+- ``<YYYY-MM-DD>/<fetch_id>.fetch.json``: what one fetch attempt did (also when it failed);
+- ``<YYYY-MM-DD>/<fetch_id>.records.parquet``: the records parsed from that fetch, for the loader;
+- ``state.json``: the last good fetch (validators for conditional GET, snapshot hash, record counts).
+
+Only the fetch of a source writes its folder, so fetch tasks can run in parallel on any worker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+EXTENSIONS = {
+    "json": "json",
+    "html": "html",
+    "xml": "xml",
+    "csv": "csv",
+    "tab-separated": "tsv",
+    "javascript": "js",
+}
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write whole or not at all: a crash never leaves a half-written file under its final name."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def extension(content_type: str, url: str) -> str:
+    for marker, ext in EXTENSIONS.items():
+        if marker in content_type:
+            return ext
+    tail = url.split("?", 1)[0].rsplit(".", 1)
+    return tail[1].lower() if len(tail) == 2 and 1 <= len(tail[1]) <= 4 else "bin"
+
+
+@dataclass
+class PartRecord:
+    """One archived response of a fetch."""
+
+    name: str
+    url: str
+    status: int
+    sha256: str
+    bytes: int
+    path: str
+    """Relative to the archive root."""
+    content_type: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False
+
+
+@dataclass
+class FetchRecord:
+    """Metadata of one fetch attempt: the row of ``raw.fetches``."""
+
+    fetch_id: str
+    source_id: str
+    started_at: str
+    finished_at: str | None = None
+    status: str = "failed"
+    reason_code: str | None = None
+    reason: str | None = None
+    snapshot_sha256: str | None = None
+    records: int | None = None
+    records_path: str | None = None
+    data_fetch_id: str | None = None
+    """The fetch whose records are this source's data after this attempt: itself when ok, the last good
+    fetch when unchanged, failed or held."""
+    parts: list[PartRecord] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FetchRecord:
+        parts = [PartRecord(**p) for p in data.get("parts", [])]
+        return cls(**{**data, "parts": parts})
+
+
+def snapshot_hash(parts: Iterable[PartRecord]) -> str:
+    """One hash for a multi-part snapshot: same parts, same bytes → same hash."""
+    return sha256("\n".join(f"{p.name}:{p.sha256}" for p in sorted(parts, key=lambda p: p.name)).encode())
+
+
+class Archive:
+    def __init__(self, root: Path):
+        self.root = root
+
+    def source_dir(self, source_id: str) -> Path:
+        return self.root / source_id
+
+    def store_body(self, source_id: str, day: str, body: bytes, content_type: str, url: str) -> tuple[str, str]:
+        """Store a body content-addressed; returns (sha256, path relative to the root)."""
+        digest = sha256(body)
+        rel = Path(source_id) / day / f"{digest}.{extension(content_type, url)}"
+        target = self.root / rel
+        if not target.exists():
+            atomic_write(target, body)
+        return digest, str(rel)
+
+    def read_body(self, rel_path: str) -> bytes:
+        return (self.root / rel_path).read_bytes()
+
+    def has(self, rel_path: str) -> bool:
+        return (self.root / rel_path).exists()
+
+    def fetch_path(self, record: FetchRecord) -> Path:
+        safe = record.fetch_id.replace("@", "_")
+        return self.source_dir(record.source_id) / record.started_at[:10] / f"{safe}.fetch.json"
+
+    def records_path(self, record: FetchRecord) -> Path:
+        return self.fetch_path(record).with_name(
+            self.fetch_path(record).name.replace(".fetch.json", ".records.parquet")
+        )
+
+    def write_fetch(self, record: FetchRecord) -> Path:
+        path = self.fetch_path(record)
+        atomic_write(path, json.dumps(record.to_json(), indent=2, sort_keys=True).encode())
+        return path
+
+    def read_fetch(self, path: Path) -> FetchRecord:
+        return FetchRecord.from_json(json.loads(path.read_text()))
+
+    def fetches(self, source_id: str, day: str | None = None) -> list[Path]:
+        """Fetch records of a source, oldest first (optionally of one day)."""
+        pattern = f"{day}/*.fetch.json" if day else "*/*.fetch.json"
+        return sorted(self.source_dir(source_id).glob(pattern))
+
+    def state(self, source_id: str) -> dict[str, Any]:
+        path = self.source_dir(source_id) / "state.json"
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    def write_state(self, source_id: str, state: dict[str, Any]) -> None:
+        atomic_write(self.source_dir(source_id) / "state.json", json.dumps(state, indent=2, sort_keys=True).encode())

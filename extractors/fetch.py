@@ -1,0 +1,326 @@
+"""Fetch one source: polite requests through the family's plan, archive every body, parse, hand off.
+
+A fetch never touches the warehouse: it writes raw files and a records file, and returns its
+``FetchRecord`` (small, JSON) for the single loader. Whatever happens, the attempt is recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import statistics
+import traceback
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from clearinghouse import ids
+from clearinghouse.config import Settings
+from extractors.archive import Archive, FetchRecord, PartRecord, snapshot_hash
+from extractors.families import family_module
+from extractors.http import PoliteClient, redact
+from extractors.records import ParseError, Snapshot, SnapshotPart, SourceError, SourceRecord, to_arrow
+from extractors.registry import Source
+
+log = logging.getLogger("clearinghouse.fetch")
+COUNT_HISTORY = 7
+"""Record counts kept per source for the volume guard's trailing median."""
+
+
+class TooFewRecords(SourceError):
+    reason_code = "too_few_records"
+
+
+def _options(source: Source) -> dict[str, Any]:
+    return source.model_dump(exclude={"auth"})
+
+
+def _make_getter(source: Source, record: FetchRecord, archive: Archive, client: PoliteClient, state: dict[str, Any]):
+    previous = {p["url"]: p for p in state.get("parts", [])}
+    expect = getattr(family_module(source), "EXPECT", "any")
+    day = record.started_at[:10]
+
+    def get(name: str, url: str) -> SnapshotPart:
+        prior = previous.get(redact(url, source.secret))
+        usable = prior is not None and archive.has(prior["path"])
+        response = client.get(
+            url,
+            source_id=source.id,
+            expect=expect,
+            etag=prior.get("etag") if usable else None,
+            last_modified=prior.get("last_modified") if usable else None,
+            secret=source.secret,
+            secret_param=source.auth_param,
+            min_delay_s=source.min_delay_s,
+        )
+        if response.not_modified and usable:
+            body = archive.read_body(prior["path"])
+            digest, path = prior["sha256"], prior["path"]
+            content_type = prior.get("content_type", "")
+        else:
+            body, content_type = response.body, response.content_type
+            digest, path = archive.store_body(source.id, day, body, content_type, url)
+        record.parts.append(
+            PartRecord(
+                name=name,
+                url=response.url,
+                status=response.status,
+                sha256=digest,
+                bytes=len(body),
+                path=path,
+                content_type=content_type,
+                etag=response.etag or (prior or {}).get("etag"),
+                last_modified=response.last_modified or (prior or {}).get("last_modified"),
+                not_modified=response.not_modified,
+            )
+        )
+        return SnapshotPart(name=name, url=response.url, body=body, content_type=content_type)
+
+    return get
+
+
+def check_volume(source: Source, count: int, state: dict[str, Any]) -> str | None:
+    """Raise when a source returns fewer records than it must; return a reason when it must be held."""
+    if count < source.expected_min_records:
+        raise TooFewRecords(
+            source.id,
+            f"parsed {count} records, expected at least {source.expected_min_records} "
+            "(expected_min_records); the site may have changed or returned an empty list",
+        )
+    history = state.get("counts", [])
+    if history:
+        median = statistics.median(history)
+        if count < median * (1 - source.max_drop_share):
+            return (
+                f"record count fell to {count} from a trailing median of {median:g} "
+                f"(more than {source.max_drop_share:.0%}); previous records kept. If the drop is real, "
+                "accept it with `clearinghouse sources accept " + source.id + "`"
+            )
+    return None
+
+
+def stage_records(source: Source, fetch_id: str, started_at: str, parts: tuple[SnapshotPart, ...], path: Path) -> int:
+    """Parse a snapshot and write its records file; return the count.
+
+    Bytes in, one parquet file out, nothing shared: any process can run it (``ParsePool``).
+    """
+    snapshot = Snapshot(
+        source_id=source.id,
+        fetch_id=fetch_id,
+        fetched_at=datetime.fromisoformat(started_at),
+        parts=parts,
+        options=_options(source),
+    )
+    records: list[SourceRecord] = list(family_module(source).parse(snapshot))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    pq.write_table(to_arrow(source.id, fetch_id, records), tmp)
+    tmp.replace(path)
+    return len(records)
+
+
+Stager = Callable[[Source, str, str, tuple[SnapshotPart, ...], Path], int]
+"""``stage_records`` or a ``ParsePool``: where a fetch's snapshot is parsed."""
+
+
+class _ParseFailed(SourceError):
+    """A parse that failed in a worker process, raised again in the fetching thread with the same outcome."""
+
+    def __init__(self, reason_code: str, message: str):
+        Exception.__init__(self, message)  # ``message`` is the worker's full text, source prefix included
+        self.reason_code = reason_code
+
+
+def _stage_in_worker(
+    source: Source, fetch_id: str, started_at: str, parts: tuple[SnapshotPart, ...], path: Path
+) -> int | tuple[str, str, str]:
+    """``stage_records``, with a failure returned as (reason code, reason, traceback): exceptions that take
+    a source id do not survive pickling."""
+    try:
+        return stage_records(source, fetch_id, started_at, parts, path)
+    except SourceError as exc:
+        return exc.reason_code, str(exc), ""
+    except Exception as exc:  # a bug in a family must fail its source, not the run
+        reason = f"{type(exc).__name__}: {exc}; this is a bug in the family, please report it"
+        return "unexpected_error", reason, traceback.format_exc()
+
+
+class ParsePool:
+    """Parses snapshots in worker processes while threads fetch.
+
+    Parsing is pure Python and threads share one core (the GIL): with the parse in ``workers`` processes,
+    the fetch uses every core. A ``Stager``; close it after the fetch.
+    """
+
+    def __init__(self, workers: int):
+        context = multiprocessing.get_context("forkserver")  # never fork a process that runs threads
+        context.set_forkserver_preload(["extractors.fetch"])
+        self._pool = ProcessPoolExecutor(workers, mp_context=context)
+
+    def __call__(
+        self, source: Source, fetch_id: str, started_at: str, parts: tuple[SnapshotPart, ...], path: Path
+    ) -> int:
+        outcome = self._pool.submit(_stage_in_worker, source, fetch_id, started_at, parts, path).result()
+        if isinstance(outcome, int):
+            return outcome
+        reason_code, reason, trace = outcome
+        if trace:
+            log.error("source %s: unexpected error\n%s", source.id, trace)
+        raise _ParseFailed(reason_code, reason)
+
+    def close(self) -> None:
+        self._pool.shutdown()
+
+
+def _parse_and_stage(
+    source: Source, record: FetchRecord, parts: list[SnapshotPart], archive: Archive, stage: Stager
+) -> int:
+    path = archive.records_path(record)
+    record.records = stage(source, record.fetch_id, record.started_at, tuple(parts), path)
+    record.records_path = str(path.relative_to(archive.root))
+    return record.records
+
+
+def _accept(source: Source, record: FetchRecord, archive: Archive, state: dict[str, Any]) -> None:
+    counts = [*state.get("counts", []), record.records][-COUNT_HISTORY:]
+    archive.write_state(
+        source.id,
+        {
+            "fetch_id": record.fetch_id,
+            "fetched_at": record.started_at,
+            "snapshot_sha256": record.snapshot_sha256,
+            "records": record.records,
+            "records_path": record.records_path,
+            "parts": [vars(p) for p in record.parts],
+            "counts": counts,
+        },
+    )
+
+
+def _run(
+    source: Source,
+    record: FetchRecord,
+    archive: Archive,
+    state: dict[str, Any],
+    produce,
+    force_parse: bool = False,
+    stage: Stager = stage_records,
+) -> FetchRecord:
+    """Shared by fetch and replay: get the parts, skip unchanged bytes, parse, guard volume, record."""
+    try:
+        parts = produce()
+        record.snapshot_sha256 = snapshot_hash(record.parts)
+        if (
+            not force_parse
+            and state.get("snapshot_sha256") == record.snapshot_sha256
+            and state.get("records_path")
+            and archive.has(state["records_path"])
+        ):
+            record.status, record.records, record.records_path = (
+                "unchanged",
+                state["records"],
+                state["records_path"],
+            )
+            record.data_fetch_id = state["fetch_id"]
+        else:
+            count = _parse_and_stage(source, record, parts, archive, stage)
+            held = check_volume(source, count, state)
+            if held:
+                record.status, record.reason_code, record.reason = "held", "volume_drop", held
+            else:
+                record.status, record.data_fetch_id = "ok", record.fetch_id
+                _accept(source, record, archive, state)
+    except SourceError as exc:
+        record.status, record.reason_code, record.reason = (
+            "failed",
+            exc.reason_code,
+            redact(str(exc), source.secret),
+        )
+    except Exception as exc:  # a bug in a family must fail its source, not the run
+        log.exception("source %s: unexpected error", source.id)
+        record.status, record.reason_code = "failed", "unexpected_error"
+        record.reason = redact(
+            f"{type(exc).__name__}: {exc}; this is a bug in the family, please report it", source.secret
+        )
+    finally:
+        record.finished_at = datetime.now(UTC).isoformat()
+        archive.write_fetch(record)
+    log.info(
+        "source %s: %s%s (%s records)",
+        source.id,
+        record.status,
+        f" — {record.reason}" if record.reason else "",
+        record.records,
+    )
+    return record
+
+
+def fetch_source(
+    source: Source,
+    settings: Settings,
+    client: PoliteClient,
+    now: datetime | None = None,
+    stage: Stager = stage_records,
+) -> FetchRecord:
+    started = now or datetime.now(UTC)
+    archive = Archive(settings.raw_dir)
+    record = FetchRecord(fetch_id=ids.fetch_id(source.id, started), source_id=source.id, started_at=started.isoformat())
+    if source.link_only:
+        record.status, record.reason_code = "link_only", "link_only"
+        record.reason = "the site's terms forbid automated access: listed as a referral link, never fetched"
+        record.finished_at = started.isoformat()
+        archive.write_fetch(record)
+        return record
+    state = archive.state(source.id)
+    getter = _make_getter(source, record, archive, client, state)
+    return _run(source, record, archive, state, lambda: family_module(source).fetch(source, getter), stage=stage)
+
+
+def replay_source(
+    source: Source, settings: Settings, day: str, now: datetime | None = None, stage: Stager = stage_records
+) -> FetchRecord:
+    """Re-parse the last fetch of ``day`` (YYYY-MM-DD) from the archive, without the network."""
+    archive = Archive(settings.raw_dir)
+    candidates = [archive.read_fetch(p) for p in archive.fetches(source.id, day)]
+    candidates = [c for c in candidates if c.snapshot_sha256 and all(archive.has(p.path) for p in c.parts)]
+    started = now or datetime.now(UTC)
+    record = FetchRecord(fetch_id=ids.fetch_id(source.id, started), source_id=source.id, started_at=started.isoformat())
+    if not candidates:
+        record.status, record.reason_code = "failed", "nothing_to_replay"
+        record.reason = f"no archived fetch with complete bodies on {day}; fetch it live instead"
+        record.finished_at = started.isoformat()
+        archive.write_fetch(record)
+        return record
+    original = candidates[-1]
+    record.parts = list(original.parts)
+
+    def produce() -> list[SnapshotPart]:
+        return [SnapshotPart(p.name, p.url, archive.read_body(p.path), p.content_type) for p in original.parts]
+
+    return _run(source, record, archive, archive.state(source.id), produce, force_parse=True, stage=stage)
+
+
+def read_records_table(settings: Settings, record: FetchRecord | dict[str, Any]):
+    """The staged records of a fetch (pyarrow Table)."""
+    rel = record["records_path"] if isinstance(record, dict) else record.records_path
+    if not rel:
+        raise ParseError(getattr(record, "source_id", "?"), "fetch has no records file")
+    return pq.read_table(Path(settings.raw_dir) / rel)
+
+
+def accept_held(source: Source, settings: Settings) -> FetchRecord:
+    """An operator confirms a held source's drop is real: its last held fetch becomes the baseline.
+
+    The next run then finds the same bytes ``unchanged`` and publishes them; the count history restarts.
+    """
+    archive = Archive(settings.raw_dir)
+    held = [r for r in map(archive.read_fetch, archive.fetches(source.id)) if r.status == "held"]
+    if not held:
+        raise SourceError(source.id, "has no held fetch to accept")
+    record = held[-1]
+    _accept(source, record, archive, {"counts": []})
+    return record

@@ -1,0 +1,518 @@
+"""The one polite HTTP client every source family fetches through.
+
+Politeness lives here and nowhere else: an honest User-Agent, robots.txt, a per-host minimum delay,
+retries with backoff that honour ``Retry-After``, conditional GET, a body size limit and a deadline per
+answer (``timeout_s`` bounds each socket read, so a server dripping a byte at a time never trips it).
+Failures are raised as the ``SourceError`` subclasses of ``extractors.records`` with messages an operator
+can act on.
+Secrets (feed keys) are added here as a query parameter and redacted from every URL, message and log line.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Literal
+from urllib.parse import quote, quote_plus, urlencode, urlsplit, urlunsplit
+from urllib.robotparser import RobotFileParser
+
+import requests
+import urllib3
+
+from clearinghouse.config import Settings
+from extractors.records import BlockedByRobots, FetchError, RestrictedFeed, UnexpectedContent
+
+log = logging.getLogger("clearinghouse.http")
+
+Expect = Literal["json", "html", "xml", "text", "any"]
+
+_RETRYABLE_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+_MAX_BACKOFF_S = 60.0
+_MAX_REDIRECTS = 10
+_CHUNK_BYTES = 16 * 1024
+"""Small chunks bound how far a gzip bomb can decode past the limit before we notice."""
+_ROBOTS_MAX_BYTES = 512 * 1024
+"""RFC 9309 §2.5: crawlers may ignore robots.txt content past 500 KiB."""
+_BOM_AND_SPACE = b"\xef\xbb\xbf \t\r\n"
+
+
+@dataclass(frozen=True)
+class Response:
+    """A fetched body and the metadata the raw archive keeps; ``url`` is safe to log and store."""
+
+    url: str
+    status: int
+    body: bytes
+    content_type: str
+    etag: str | None
+    last_modified: str | None
+    not_modified: bool
+    attempts: int
+    elapsed_s: float
+
+
+def redact(text: str, secret: str | None) -> str:
+    """``text`` with ``secret`` replaced by ``***``, also in the percent-encoded forms a URL carries it in."""
+    if not secret:
+        return text
+    for form in sorted({secret, quote(secret, safe=""), quote_plus(secret)}, key=len, reverse=True):
+        text = text.replace(form, "***")
+    return text
+
+
+class _RedactSecrets(logging.Filter):
+    """urllib3 logs each request line, query and all, at DEBUG: the keys this process sent are redacted there.
+
+    A filter on a logger sees only that logger's own records, so it is added to each urllib3 logger that
+    writes URLs. Keys are remembered for the life of the process: a log line may come after the request.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            for secret in list(self.secrets):
+                message = redact(message, secret)
+            record.msg, record.args = message, None
+        return True
+
+
+_URLLIB3_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry", "urllib3.poolmanager", "urllib3.connection")
+_redact_secrets = _RedactSecrets()
+for _name in _URLLIB3_LOGGERS:
+    logging.getLogger(_name).addFilter(_redact_secrets)
+
+
+def demo_rewrite(demo_url: str) -> Callable[[str], str]:
+    """Map a real URL onto the demo snapshot server, which serves ``https://host/p?q`` as ``/host/p?q``."""
+    base = demo_url.rstrip("/")
+
+    def rewrite(url: str) -> str:
+        return f"{base}/{url.partition('://')[2]}"
+
+    return rewrite
+
+
+class _GiveUp(Exception):
+    """A request failed for good; the caller turns it into the error of its own source."""
+
+    def __init__(self, message: str, error: type[FetchError] = FetchError, status: int | None = None):
+        super().__init__(message)
+        self.error = error
+        self.status = status
+        """The last HTTP status when the server answered, ``None`` when it could not be reached."""
+
+
+class _TooSlow(Exception):
+    """The body did not arrive within ``max_fetch_s``; ``received`` bytes had come by then."""
+
+    def __init__(self, received: int):
+        super().__init__(received)
+        self.received = received
+
+
+@dataclass(frozen=True)
+class _Robots:
+    """A host's robots.txt; ``parser`` is ``None`` when it could not be read (RFC 9309: disallow all)."""
+
+    parser: RobotFileParser | None
+    error: type[FetchError] = BlockedByRobots
+    detail: str = ""
+
+
+@dataclass
+class _Host:
+    """Per-host state; ``lock`` serializes requests to the host so the delay between them holds."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    last_request: float | None = None
+    robots: _Robots | None = None
+
+
+class PoliteClient:
+    """Fetches with one shared session; safe to use from several threads (one host at a time per host)."""
+
+    def __init__(
+        self,
+        *,
+        user_agent: str,
+        min_delay_s: float = 1.0,
+        timeout_s: float = 30.0,
+        max_retries: int = 3,
+        backoff_s: float = 1.0,
+        max_body_bytes: int = 50 * 1024 * 1024,
+        rewrite: Callable[[str], str] | None = None,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        max_retry_after_s: float = 120.0,
+        lease_dir: Path | None = None,
+        max_fetch_s: float = 600.0,
+    ):
+        self._lease_dir = lease_dir
+        self._user_agent = user_agent
+        self._headers = {"User-Agent": user_agent, "Accept-Encoding": "gzip"}
+        self._min_delay_s = min_delay_s
+        self._timeout_s = timeout_s
+        self._max_retries = max_retries
+        self._backoff_s = backoff_s
+        self._max_body_bytes = max_body_bytes
+        self._rewrite = rewrite
+        self._owns_session = session is None
+        if session is None:
+            session = requests.Session()
+            session.max_redirects = _MAX_REDIRECTS
+        self._session = session
+        self._sleep = sleep
+        self._clock = clock
+        self._max_retry_after_s = max_retry_after_s
+        self._max_fetch_s = max_fetch_s
+        self._hosts: dict[str, _Host] = {}
+        self._hosts_lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PoliteClient:
+        """The client configured once from the environment; in demo mode every URL goes to the demo server."""
+        return cls(
+            user_agent=settings.user_agent,
+            min_delay_s=settings.min_delay_s,
+            timeout_s=settings.timeout_s,
+            max_retries=settings.max_retries,
+            backoff_s=settings.backoff_s,
+            max_body_bytes=settings.max_body_bytes,
+            rewrite=demo_rewrite(settings.demo_url) if settings.demo_url else None,
+            lease_dir=settings.home / "locks",
+            max_fetch_s=settings.max_fetch_s,
+        )
+
+    def close(self) -> None:
+        """Close the session if this client created it (an injected session belongs to its caller)."""
+        if self._owns_session:
+            self._session.close()
+
+    def get(
+        self,
+        url: str,
+        *,
+        source_id: str,
+        expect: Expect = "any",
+        etag: str | None = None,
+        last_modified: str | None = None,
+        secret: str | None = None,
+        secret_param: str = "key",
+        min_delay_s: float | None = None,
+    ) -> Response:
+        """GET ``url`` politely; raise a ``FetchError`` subclass unless the answer is 2xx or 304.
+
+        ``secret`` is sent as the query parameter ``secret_param`` and never shown. ``expect="json"``
+        rejects an HTML page, which is what bot challenges and login walls send instead of the feed.
+        """
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise FetchError(source_id, f"not an absolute http(s) URL: {redact(url, secret)}; fix the registry")
+        if secret:
+            _redact_secrets.secrets.add(secret)
+        full = _with_param(url, secret_param, secret) if secret else url
+        shown = redact(full, secret)
+        delay = self._min_delay_s if min_delay_s is None else min_delay_s
+        conditional = {}
+        if etag:
+            conditional["If-None-Match"] = etag
+        if last_modified:
+            conditional["If-Modified-Since"] = last_modified
+        origin = f"{parts.scheme}://{parts.netloc}".lower()
+        host = self._host(origin)
+        with host.lock, self._lease(origin, delay):
+            self._check_robots(host, origin, url, shown, source_id=source_id, delay=delay)
+            try:
+                response = self._send(
+                    host, full, shown, source_id=source_id, secret=secret, headers=conditional, delay=delay
+                )
+            except _GiveUp as exc:
+                raise exc.error(source_id, str(exc)) from None
+        return _judge(response, source_id=source_id, expect=expect, keyed=secret is not None)
+
+    def _host(self, origin: str) -> _Host:
+        with self._hosts_lock:
+            return self._hosts.setdefault(origin, _Host())
+
+    def _check_robots(self, host: _Host, origin: str, url: str, shown: str, *, source_id: str, delay: float) -> None:
+        """Raise unless robots.txt allows ``url``; read once per host, under the host's lock."""
+        if host.robots is None:
+            host.robots = self._read_robots(host, origin, source_id=source_id, delay=delay)
+        robots = host.robots
+        if robots.parser is None:
+            what = "blocked by robots.txt" if robots.error is BlockedByRobots else "robots.txt unreachable"
+            raise robots.error(
+                source_id,
+                f"{what}: {shown} was not requested because {origin}/robots.txt could not be read, "
+                f"which RFC 9309 says to treat as disallow-all ({robots.detail})",
+            )
+        if not robots.parser.can_fetch(self._user_agent, url):
+            raise BlockedByRobots(
+                source_id,
+                f"blocked by robots.txt: {shown}; {origin}/robots.txt disallows it for our user agent, "
+                "so it was not requested; ask the site owner for access or disable the source",
+            )
+
+    def _read_robots(self, host: _Host, origin: str, *, source_id: str, delay: float) -> _Robots:
+        robots_url = f"{origin}/robots.txt"
+        try:
+            response = self._send(
+                host,
+                robots_url,
+                robots_url,
+                source_id=source_id,
+                delay=delay,
+                body_limit=_ROBOTS_MAX_BYTES,
+                truncate=True,
+            )
+        except _GiveUp as exc:
+            # A server that answers with errors is blocked by robots; one that cannot be reached is down.
+            return _Robots(None, BlockedByRobots if exc.status is not None else FetchError, str(exc))
+        parser = RobotFileParser(robots_url)
+        if 200 <= response.status < 300:
+            parser.parse(response.body.decode("utf-8", errors="replace").splitlines())
+        elif 400 <= response.status < 500:
+            parser.allow_all = True  # RFC 9309 §2.3.1.3: "unavailable" (any 4xx) means no restrictions
+        else:
+            return _Robots(None, BlockedByRobots, f"HTTP {response.status}")
+        return _Robots(parser)
+
+    def _send(
+        self,
+        host: _Host,
+        url: str,
+        shown: str,
+        *,
+        source_id: str,
+        delay: float,
+        secret: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        body_limit: int | None = None,
+        truncate: bool = False,
+    ) -> Response:
+        """Request ``url`` (before rewrite) with retries; return the first answer that is not retried."""
+        limit = self._max_body_bytes if body_limit is None else body_limit
+        target = self._rewrite(url) if self._rewrite else url
+        total = self._max_retries + 1
+        started = self._clock()
+        for attempt in range(1, total + 1):
+            self._wait_turn(host, delay)
+            attempt_started = self._clock()
+            error: requests.RequestException | None = None
+            try:
+                status, answer, body, truncated = self._exchange(target, headers or {}, limit)
+                outcome = str(status)
+            except requests.RequestException as exc:
+                status, answer, body, truncated = None, {}, b"", False
+                error, outcome = exc, type(exc).__name__
+            except _TooSlow as exc:
+                raise _GiveUp(
+                    f"GET {shown}: the answer was still arriving after {self._max_fetch_s:g} s ({exc.received} "
+                    "bytes so far); the server is stalling or far too slow, so it was not retried; "
+                    "last good data is kept (CLEARINGHOUSE_MAX_FETCH_S sets the limit)"
+                ) from None
+            host.last_request = self._clock()
+            log.info(
+                "%s GET %s -> %s, %d bytes, %.2f s, attempt %d/%d",
+                source_id,
+                shown,
+                outcome,
+                len(body),
+                host.last_request - attempt_started,
+                attempt,
+                total,
+            )
+            if isinstance(error, requests.TooManyRedirects):
+                raise _GiveUp(
+                    f"GET {shown} redirected more than {self._session.max_redirects} times "
+                    "(a redirect loop); check the URL in the registry; last good data is kept"
+                )
+            if error is not None and not isinstance(error, _RETRYABLE_ERRORS):
+                raise _GiveUp(f"GET {shown} failed: {_describe(error, secret)}; last good data is kept")
+            if truncated and not truncate:
+                raise _GiveUp(
+                    f"GET {shown}: the body is larger than the limit of {limit} bytes (counted decoded); "
+                    "if the feed really is that big, raise CLEARINGHOUSE_MAX_BODY_BYTES",
+                    UnexpectedContent,
+                )
+            if status is not None and not _retryable(status):
+                return Response(
+                    url=shown,
+                    status=status,
+                    body=b"" if status == 304 else body,
+                    content_type=answer.get("Content-Type", ""),
+                    etag=answer.get("ETag"),
+                    last_modified=answer.get("Last-Modified"),
+                    not_modified=status == 304,
+                    attempts=attempt,
+                    elapsed_s=self._clock() - started,
+                )
+            last = f"HTTP {status}" if error is None else _describe(error, secret)
+            if attempt == total:
+                break
+            wait = min(self._backoff_s * 2 ** (attempt - 1), _MAX_BACKOFF_S)
+            retry_after = _retry_after(answer.get("Retry-After")) if status in (429, 503) else None
+            if retry_after is not None:
+                if retry_after > self._max_retry_after_s:
+                    raise _GiveUp(
+                        f"GET {shown} answered HTTP {status} asking us to wait {retry_after:.0f} s "
+                        f"(Retry-After), longer than the {self._max_retry_after_s:.0f} s we wait; "
+                        "try again later; last good data is kept",
+                        status=status,
+                    )
+                wait = retry_after
+            if wait > 0:
+                self._sleep(wait)
+        raise _GiveUp(
+            f"GET {shown} failed after {total} attempts (last: {last}); "
+            "check the URL / the site may be down; last good data is kept",
+            status=status,
+        )
+
+    @contextmanager
+    def _lease(self, origin: str, delay: float) -> Iterator[None]:
+        """Per-host politeness across processes: Airflow workers sharing ``CLEARINGHOUSE_HOME`` take turns.
+
+        An exclusive ``flock`` on ``locks/<host>.lock`` is held for the whole call; the file keeps the wall
+        time of the host's last request, so a worker waits out the delay another worker started.
+        """
+        if self._lease_dir is None:
+            yield
+            return
+        self._lease_dir.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^a-z0-9.-]+", "_", origin.lower()) + ".lock"
+        with open(self._lease_dir / name, "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            handle.seek(0)
+            last = handle.read().strip()
+            if last:
+                wait = float(last) + delay - time.time()
+                if wait > 0:
+                    self._sleep(min(wait, delay))
+            try:
+                yield
+            finally:
+                handle.seek(0)
+                handle.truncate()
+                handle.write(f"{time.time():.3f}")
+                handle.flush()
+
+    def _wait_turn(self, host: _Host, delay: float) -> None:
+        if host.last_request is not None:
+            wait = host.last_request + delay - self._clock()
+            if wait > 0:
+                self._sleep(wait)
+
+    def _exchange(self, url: str, headers: Mapping[str, str], limit: int) -> tuple[int, Mapping[str, str], bytes, bool]:
+        """One request: status, headers, the 2xx body cut at ``limit`` decoded bytes, and if it was cut.
+
+        Raises ``_TooSlow`` when the body is still arriving ``max_fetch_s`` after the request started.
+        """
+        deadline = self._clock() + self._max_fetch_s
+        with self._session.get(
+            url, headers={**self._headers, **headers}, timeout=self._timeout_s, stream=True
+        ) as answer:
+            body = bytearray()
+            if 200 <= answer.status_code < 300:
+                for chunk in _chunks(answer):
+                    body += chunk
+                    if len(body) > limit:
+                        return answer.status_code, answer.headers, bytes(body[:limit]), True
+                    if self._clock() > deadline:
+                        raise _TooSlow(len(body))
+            return answer.status_code, answer.headers, bytes(body), False
+
+
+def _chunks(answer: requests.Response) -> Iterator[bytes]:
+    """The decoded body as it arrives: each chunk is what one socket read brought (at most ``_CHUNK_BYTES``).
+
+    ``iter_content`` waits until a whole chunk has arrived, so a drip would never reach the deadline check.
+    urllib3's errors become the requests errors ``iter_content`` raises, which ``_send`` knows how to treat.
+    """
+    try:
+        while chunk := answer.raw.read1(_CHUNK_BYTES, decode_content=True):
+            yield chunk
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise requests.exceptions.ReadTimeout(exc) from exc
+    except urllib3.exceptions.ProtocolError as exc:
+        raise requests.exceptions.ChunkedEncodingError(exc) from exc
+    except urllib3.exceptions.DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(exc) from exc
+
+
+def _judge(response: Response, *, source_id: str, expect: Expect, keyed: bool) -> Response:
+    """The response if it is usable; otherwise the error that tells the operator what to do."""
+    status = response.status
+    if status in (401, 403):
+        fix = (
+            "the key we sent was refused: check the key in the environment variable named by `auth`"
+            if keyed
+            else "the feed is restricted to key holders: set `auth: ENV_VAR` in the registry and put "
+            "the key in that environment variable"
+        )
+        raise RestrictedFeed(source_id, f"GET {response.url} answered HTTP {status}; {fix}")
+    if response.not_modified:
+        return response
+    if not 200 <= status < 300:
+        raise FetchError(
+            source_id,
+            f"GET {response.url} answered HTTP {status} (not retried); check the URL in the registry; "
+            "last good data is kept",
+        )
+    if expect == "json" and (
+        response.body.lstrip(_BOM_AND_SPACE).startswith(b"<") or "text/html" in response.content_type.lower()
+    ):
+        raise UnexpectedContent(
+            source_id,
+            f"GET {response.url}: expected JSON but got an HTML page (often a bot challenge or login page); "
+            "open the URL in a browser to see what the site serves",
+        )
+    return response
+
+
+def _retryable(status: int) -> bool:
+    return status == 429 or 500 <= status < 600
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait from ``Retry-After`` (delta-seconds or HTTP date); ``None`` if absent or bad."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _describe(error: Exception, secret: str | None) -> str:
+    """An exception as text for operators; requests puts the full URL (with any key) into its messages."""
+    return redact(f"{type(error).__name__}: {error}", secret)
+
+
+def _with_param(url: str, name: str, value: str) -> str:
+    """``url`` with one more query parameter, leaving the existing query exactly as written."""
+    parts = urlsplit(url)
+    extra = urlencode({name: value})
+    query = f"{parts.query}&{extra}" if parts.query else extra
+    return urlunsplit(parts._replace(query=query))

@@ -1,0 +1,100 @@
+"""Fetch orchestration against a local server: archive, unchanged detection, volume guard, replay, secrets."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from clearinghouse.config import settings
+from extractors.archive import Archive
+from extractors.fetch import accept_held, fetch_source, read_records_table, replay_source
+from extractors.http import PoliteClient
+from extractors.registry import Source
+from tests.conftest import SNAPSHOTS
+from tests.support import serve
+
+FEED = json.loads((SNAPSHOTS / "mg" / "sussexaa_sussex-county-de_2022-09-01.json").read_text())
+
+
+def source(url: str, **extra) -> Source:
+    return Source(id="sussex-aa", name="Sussex", fellowship="AA", kind="meeting_guide", url=url, **extra)
+
+
+def fetch(src: Source, day: int = 1):
+    cfg = settings()
+    client = PoliteClient.from_settings(cfg)
+    try:
+        return fetch_source(src, cfg, client, now=datetime(2026, 11, day, 3, tzinfo=UTC))
+    finally:
+        client.close()
+
+
+def body(items: list) -> tuple[int, bytes, str]:
+    return 200, json.dumps(items).encode(), "application/json"
+
+
+def test_every_body_is_archived_content_addressed(home: Path):
+    with serve({"/feed": body(FEED)}) as base:
+        record = fetch(source(base + "/feed"))
+    part = record.parts[0]
+    stored = home / "raw" / part.path
+    assert stored.parent == home / "raw" / "sussex-aa" / "2026-11-01"
+    assert stored.name == f"{part.sha256}.json"
+    assert json.loads(stored.read_bytes()) == FEED
+    assert record.status == "ok" and record.records == 123
+    assert read_records_table(settings(), record).num_rows == 123
+
+
+def test_same_bytes_are_not_reparsed(home: Path):
+    with serve({"/feed": body(FEED)}) as base:
+        first = fetch(source(base + "/feed"), day=1)
+        second = fetch(source(base + "/feed"), day=2)
+    assert second.status == "unchanged"
+    assert second.data_fetch_id == first.fetch_id
+    assert second.records_path == first.records_path
+
+
+def test_a_big_drop_is_held_and_an_operator_can_accept_it(home: Path):
+    with serve({"/feed": body(FEED)}) as base:
+        fetch(source(base + "/feed"), day=1)
+    with serve({"/feed": body(FEED[:12])}) as base:
+        held = fetch(source(base + "/feed"), day=2)
+        assert held.status == "held" and held.reason_code == "volume_drop"
+        assert "trailing median of 123" in held.reason and "sources accept sussex-aa" in held.reason
+        assert Archive(home / "raw").state("sussex-aa")["records"] == 123, "the last good data stays current"
+        accept_held(source(base + "/feed"), settings())
+        after = fetch(source(base + "/feed"), day=3)
+    assert after.status == "unchanged" and after.data_fetch_id == held.fetch_id and after.records == 12
+
+
+def test_fewer_than_expected_records_fail_the_source(home: Path):
+    with serve({"/feed": body([])}) as base:
+        record = fetch(source(base + "/feed", expected_min_records=30))
+    assert record.status == "failed" and record.reason_code == "too_few_records"
+    assert "parsed 0 records, expected at least 30" in record.reason
+
+
+def test_link_only_sources_are_never_fetched(home: Path):
+    with serve({}) as base:
+        record = fetch(source(base + "/feed", link_only=True))
+    assert record.status == "link_only" and record.parts == []
+
+
+def test_replay_reparses_the_archive_without_the_network(home: Path):
+    with serve({"/feed": body(FEED)}) as base:
+        original = fetch(source(base + "/feed"), day=1)
+    replayed = replay_source(source("http://127.0.0.1:9/feed"), settings(), "2026-11-01")
+    assert replayed.status == "ok" and replayed.records == original.records
+    assert replayed.snapshot_sha256 == original.snapshot_sha256
+
+
+def test_feed_keys_never_reach_the_archive(home: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("SUSSEX_KEY", "s3cret-key-123")
+    with serve({"/feed?key=s3cret-key-123": body(FEED)}) as base:
+        record = fetch(source(base + "/feed", auth="SUSSEX_KEY"))
+    assert record.status == "ok"
+    for path in (home / "raw").rglob("*.json"):
+        assert "s3cret-key-123" not in path.read_text(errors="replace"), path

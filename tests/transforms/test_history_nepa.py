@@ -1,0 +1,136 @@
+"""The real history of one intergroup: the NE Pennsylvania feed of 2022-11-01 for one night, then its feed of
+2026-03-20 for the configured number of nights (three), through the whole pipeline.
+
+The expected events come from the two files themselves: slugs only in 2026 are created on the first 2026
+night, slugs only in 2022 close on the third, and a meeting in both changes a field exactly when the feeds
+differ in the field it comes from.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+import yaml
+
+from clearinghouse import ids, pipeline
+from tests.conftest import SNAPSHOTS
+from tests.support import serve
+
+pytestmark = pytest.mark.slow
+
+FEED_2022 = SNAPSHOTS / "mg" / "aaintergroupnepa_ne-pennsylvania_2022-11-01.json"
+FEED_2026 = SNAPSHOTS / "mg" / "aaintergroupnepa_ne-pennsylvania_2026-03-20.json"
+SOURCE = "nepa-aa"
+NIGHTS_2026 = 3
+
+
+def by_slug(path: Path) -> dict[str, dict[str, Any]]:
+    return {m["slug"]: m for m in json.loads(path.read_bytes())}
+
+
+OLD, NEW = by_slug(FEED_2022), by_slug(FEED_2026)
+BOTH = sorted(set(OLD) & set(NEW))
+
+
+def meeting(slug: str) -> str:
+    return ids.meeting_id(SOURCE, slug)
+
+
+def differs(*keys: str) -> set[str]:
+    """Meetings in both feeds whose ``keys`` differ between them."""
+    return {meeting(s) for s in BOTH if any(OLD[s].get(k) != NEW[s].get(k) for k in keys)}
+
+
+@pytest.fixture(scope="module")
+def replay(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    """Events and meeting ids of each night (0: the 2022 feed; 1–3: the 2026 feed). The nights stop after
+    resolution: the release gate (which holds back a 30 % drop for an operator) is not what is tested here."""
+    home = tmp_path_factory.mktemp("nepa") / "home"
+    routes = {"/nepa.json": (200, FEED_2022.read_bytes(), "application/json")}
+    nights: list[dict[str, Any]] = []
+    with serve(routes) as base, pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CLEARINGHOUSE_HOME", str(home))
+        mp.delenv("CLEARINGHOUSE_DEMO_URL", raising=False)
+        registry = home.parent / "sources.yaml"
+        registry.write_text(yaml.safe_dump({"sources": [{"id": SOURCE, "name": "NEPA", "fellowship": "AA",
+                                                         "kind": "meeting_guide", "url": f"{base}/nepa.json",
+                                                         "timezone": "America/New_York"}]}))  # fmt: skip
+        for night in range(1 + NIGHTS_2026):
+            if night == 1:
+                routes["/nepa.json"] = (200, FEED_2026.read_bytes(), "application/json")
+            run_id = f"nepa-night-{night}"
+            pipeline.load_stage(run_id, pipeline.fetch_all(pipeline.registry(registry)))
+            pipeline.normalize_stage(run_id, registry)
+            summary = pipeline.resolve_stage(run_id, registry)
+            with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+                events = con.sql(
+                    "SELECT meeting_id, kind, fields FROM core.meeting_events "
+                    "WHERE event_at = (SELECT max(event_at) FROM core.meeting_events)"
+                ).fetchall()
+                published = {m for (m,) in con.sql("SELECT meeting_id FROM core.meetings").fetchall()}
+            nights.append({"events": events if any(summary["events"].values()) else [], "published": published})
+    return nights
+
+
+def of_kind(night: dict[str, Any], kind: str) -> set[str]:
+    return {m for m, k, _ in night["events"] if k == kind}
+
+
+def changed_field(night: dict[str, Any], field: str) -> set[str]:
+    return {m for m, k, fields in night["events"] if k == "changed" and field in fields}
+
+
+def test_the_first_night_creates_every_meeting_of_2022(replay):
+    first = replay[0]
+    assert of_kind(first, "created") == {meeting(s) for s in OLD} == first["published"]
+
+
+def test_meetings_only_in_2026_are_created_on_its_first_night(replay):
+    assert of_kind(replay[1], "created") == {meeting(s) for s in set(NEW) - set(OLD)}
+
+
+def test_meetings_only_in_2022_stay_published_for_two_nights_and_close_on_the_third(replay):
+    gone = {meeting(s) for s in set(OLD) - set(NEW)}
+    first, second, third = replay[1:]
+    assert gone <= first["published"] and gone <= second["published"]
+    assert of_kind(first, "closed") == of_kind(second, "closed") == set()
+    assert of_kind(third, "closed") == gone
+    assert third["published"] == {meeting(s) for s in NEW}
+
+
+def test_changes_happen_on_the_first_2026_night_only(replay):
+    assert of_kind(replay[1], "changed") <= {meeting(s) for s in BOTH}
+    for night in replay[2:]:
+        assert {k for _, k, _ in night["events"]} <= {"closed"}
+
+
+@pytest.mark.parametrize(
+    ("field", "keys"),
+    [
+        ("weekday", ("day",)),
+        ("start_time", ("time",)),
+        ("name", ("name",)),
+        ("venue_name", ("location",)),
+        ("address_line", ("formatted_address",)),
+        ("latitude", ("latitude",)),
+        ("attendance", ("attendance_option",)),
+        ("conference_url", ("conference_url",)),
+        ("conference_phone", ("conference_phone",)),
+        ("source_types", ("types",)),
+        ("notes", ("notes",)),
+        ("location_notes", ("location_notes",)),
+        ("source_url", ("url",)),
+    ],
+)
+def test_a_field_changes_exactly_for_the_meetings_whose_feed_entries_differ_in_it(replay, field, keys):
+    assert changed_field(replay[1], field) == differs(*keys)
+
+
+def test_the_73_meetings_that_moved_in_time_or_place_are_among_the_changed(replay):
+    moved = differs("day", "time", "formatted_address")
+    assert len(moved) == 73
+    assert moved <= of_kind(replay[1], "changed")

@@ -1,0 +1,297 @@
+"""The formats of the demo release, validated against their specs: the manifest's checksums, Meeting Guide
+JSON (the spec's rules), Open Referral HSDS 3 (the official JSON Schemas), GeoJSON, CSV, the regions and the
+release page."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pyarrow.parquet as pq
+import pytest
+
+from tests.conftest import REPO
+from transforms.regions import load_regions
+from warehouse.exporters import hsds, meeting_guide
+from warehouse.publish import PUBLISHED_COLUMNS
+
+SPEC_TYPES = set(json.loads((REPO / "tests" / "fixtures" / "normalize" / "spec_types.json").read_text()))
+MG_SCHEMA = REPO / "tests" / "fixtures" / "meeting_guide" / "meeting-guide.schema.json"
+HSDS_SCHEMAS = Path(hsds.__file__).parent / "hsds_schema"
+REGIONS = [r.id for r in load_regions(REPO / "regions")]
+CONTACT_FIELD = re.compile(r"contact_[123]_")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[a-z]{2,}", re.IGNORECASE)
+VALIDATED_SCOPE = "regions/pennsylvania/hsds"
+"""HSDS rows validated one by one with jsonschema (every scope has the same shape; one keeps the test fast)."""
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text())
+
+
+def parquet_rows(path: Path, columns: list[str] | None = None) -> list[dict[str, Any]]:
+    return pq.read_table(path, columns=columns).to_pylist()
+
+
+@pytest.fixture(scope="module")
+def manifest(demo_release: Path) -> dict[str, Any]:
+    return read_json(demo_release / "manifest.json")
+
+
+# --- manifest -------------------------------------------------------------------------------------------
+
+
+def test_every_file_matches_its_manifest_checksum_and_size(demo_release: Path, manifest):
+    for entry in manifest["files"]:
+        data = (demo_release / entry["path"]).read_bytes()
+        assert (hashlib.sha256(data).hexdigest(), len(data)) == (entry["sha256"], entry["bytes"]), entry["path"]
+
+
+def test_the_manifest_lists_every_file_of_the_release(demo_release: Path, manifest):
+    on_disk = {p.relative_to(demo_release).as_posix() for p in demo_release.rglob("*") if p.is_file()}
+    assert on_disk - {f["path"] for f in manifest["files"]} <= {"manifest.json", "clearinghouse.duckdb"}
+
+
+def test_the_manifest_follows_the_release_contract(manifest):
+    assert {"release_id", "created_at", "schema_version", "sources", "counts", "files", "quality"} <= set(manifest)
+    assert all({"path", "sha256", "bytes", "rows"} <= set(f) for f in manifest["files"])
+    assert {s["status"] for s in manifest["sources"]} <= {"ok", "unchanged", "failed", "held", "stale", "link_only"}
+    assert manifest["quality"]["status"] in ("passed", "warning")
+    assert set(manifest["counts"]["regions"]) == set(REGIONS)
+
+
+def test_every_demo_region_has_meetings(manifest):
+    assert all(n > 0 for n in manifest["counts"]["regions"].values())
+
+
+# --- meetings.parquet / csv / geojson ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("folder", ["", *(f"regions/{r}/" for r in REGIONS)])
+def test_parquet_csv_geojson_and_meeting_guide_hold_the_same_meetings(demo_release: Path, folder: str):
+    ids = [r["meeting_id"] for r in parquet_rows(demo_release / f"{folder}meetings.parquet", ["meeting_id"])]
+    with (demo_release / f"{folder}meetings.csv").open(newline="") as f:
+        assert [row["meeting_id"] for row in csv.DictReader(f)] == ids
+    assert [f["id"] for f in read_json(demo_release / f"{folder}meetings.geojson")["features"]] == ids
+    guide = "meeting-guide.json" if not folder else f"meeting-guide/{folder.split('/')[1]}.json"
+    assert [m["slug"] for m in read_json(demo_release / guide)] == ids
+    assert len(ids) == len(set(ids)) > 0
+
+
+def test_meeting_files_have_the_published_columns(demo_release: Path):
+    assert pq.read_schema(demo_release / "meetings.parquet").names == PUBLISHED_COLUMNS
+    with (demo_release / "meetings.csv").open(newline="") as f:
+        assert next(csv.reader(f)) == PUBLISHED_COLUMNS
+
+
+def test_each_meeting_names_its_source_records(demo_release: Path):
+    sources = [r["sources"] for r in parquet_rows(demo_release / "meetings.parquet", ["sources"])]
+    assert all(s and all(p["source_id"] and p["source_key"] for p in s) for s in sources)
+
+
+def test_region_files_hold_the_meetings_that_carry_the_region(demo_release: Path):
+    whole = parquet_rows(demo_release / "meetings.parquet", ["meeting_id", "regions"])
+    for region in REGIONS:
+        expected = {r["meeting_id"] for r in whole if region in r["regions"]}
+        ids = {
+            r["meeting_id"] for r in parquet_rows(demo_release / f"regions/{region}/meetings.parquet", ["meeting_id"])
+        }
+        assert ids == expected, region
+
+
+def test_csv_cells_are_flat_lists_are_json_and_times_iso(demo_release: Path):
+    with (demo_release / "meetings.csv").open(newline="") as f:
+        row = next(csv.DictReader(f))
+    assert json.loads(row["sources"])[0]["source_id"]
+    assert isinstance(json.loads(row["types"]), list)
+    assert row["first_seen"].endswith("Z") and "T" in row["first_seen"]
+
+
+def test_geojson_points_are_longitude_then_latitude(demo_release: Path):
+    rows = parquet_rows(demo_release / "meetings.parquet", ["meeting_id", "latitude", "longitude"])
+    coordinates = {r["meeting_id"]: (r["longitude"], r["latitude"]) for r in rows}
+    collection = read_json(demo_release / "meetings.geojson")
+    assert collection["type"] == "FeatureCollection"
+    for feature in collection["features"]:
+        lon, lat = coordinates[feature["id"]]
+        if lat is None:
+            assert feature["geometry"] is None
+        else:
+            assert feature["geometry"] == {"type": "Point", "coordinates": [lon, lat]}
+        assert feature["properties"]["meeting_id"] == feature["id"]
+
+
+# --- Meeting Guide ---------------------------------------------------------------------------------------
+
+
+@cache
+def mg_validator() -> jsonschema.Validator:
+    schema = read_json(MG_SCHEMA)
+    schema["items"]["properties"]["types"]["items"]["enum"] = sorted(SPEC_TYPES)
+    return jsonschema.Draft202012Validator(schema)
+
+
+@pytest.mark.parametrize("name", ["meeting-guide.json", *(f"meeting-guide/{r}.json" for r in REGIONS)])
+def test_meeting_guide_feeds_follow_the_spec(demo_release: Path, name: str):
+    feed = read_json(demo_release / name)
+    errors = [f"{list(e.path)}: {e.message}" for e in mg_validator().iter_errors(feed)]
+    assert errors == []
+    slugs = [m["slug"] for m in feed]
+    assert len(slugs) == len(set(slugs))
+
+
+def test_meeting_guide_days_count_from_sunday_and_times_are_the_local_start(demo_release: Path):
+    rows = {r["meeting_id"]: r for r in parquet_rows(demo_release / "meetings.parquet",
+                                                     ["meeting_id", "weekday", "start_time"])}  # fmt: skip
+    feed = read_json(demo_release / "meeting-guide.json")
+    for m in feed:
+        row = rows[m["slug"]]
+        assert m["day"] == {7: 0}.get(row["weekday"], row["weekday"])
+        assert m["time"] == row["start_time"].strftime("%H:%M")
+    assert {m["day"] for m in feed} == set(range(7))
+
+
+def derived_attendance(m: dict[str, Any]) -> str:
+    """Attendance as the 12 Step Meeting List derives it from a feed entry (DOMAIN.md)."""
+    online = bool(m.get("conference_url") or m.get("conference_phone"))
+    if "TC" in m.get("types", []):
+        return "online" if online else "inactive"
+    if online:
+        return "hybrid" if m["approximate"] == "no" else "online"
+    return "in_person" if m["approximate"] == "no" else "inactive"
+
+
+def test_apps_derive_the_published_attendance_from_the_feed(demo_release: Path):
+    feed = read_json(demo_release / "meeting-guide.json")
+    located = [m for m in feed if m["attendance_option"] not in ("in_person", "hybrid") or m.get("address")]
+    reachable = [m for m in located if m["attendance_option"] not in ("online", "hybrid")
+                 or m.get("conference_url") or m.get("conference_phone")]  # fmt: skip
+    assert len(reachable) > 0.99 * len(feed)  # the rest lack a street or a way to join (quality warnings)
+    assert [m["slug"] for m in reachable if derived_attendance(m) != m["attendance_option"]] == []
+
+
+def test_canonical_attributes_map_back_to_the_spec_codes_that_say_them():
+    codes = meeting_guide.spec_codes()
+    assert set(codes.values()) <= SPEC_TYPES
+    assert (codes["t:step"], codes["t:meditation"], codes["t:women"], codes["oc:closed"]) == ("ST", "MED", "W", "C")
+    assert (codes["l:es"], codes["a:wheelchair"], codes["t:gay"], codes["t:lgbtq"]) == ("S", "X", "G", "LGBTQ")
+
+
+def test_no_contact_field_or_e_mail_address_in_any_published_file(demo_release: Path, manifest):
+    for entry in manifest["files"]:  # (datapackage.json: the official schemas, with their examples)
+        if entry["path"].endswith((".json", ".csv", ".geojson", ".html")) and "datapackage" not in entry["path"]:
+            text = (demo_release / entry["path"]).read_text()
+            assert not CONTACT_FIELD.search(text) and not EMAIL.search(text), entry["path"]
+
+
+# --- HSDS ------------------------------------------------------------------------------------------------
+
+
+@cache
+def tabular_schemas() -> dict[str, dict[str, Any]]:
+    return read_json(HSDS_SCHEMAS / "tabular.json")["properties"]
+
+
+def typed(table: str, row: dict[str, str]) -> dict[str, Any]:
+    """A CSV row as JSON: numbers as numbers (the datapackage's field types), empty cells left out unless the
+    field is required (a CSV cannot tell an empty string from a missing value: an address whose postal code
+    is unknown has an empty one)."""
+    item = tabular_schemas()[table]["items"]
+    numbers = {f["name"] for f in hsds.resource(table)["schema"]["fields"] if f["type"] in ("number", "integer")}
+    return {k: float(v) if k in numbers else v for k, v in row.items() if v != "" or k in item["required"]}
+
+
+def read_table(folder: Path, table: str) -> tuple[list[str], list[dict[str, str]]]:
+    with (folder / hsds.resource(table)["path"]).open(newline="") as f:
+        reader = csv.DictReader(f)
+        return list(reader.fieldnames or []), list(reader)
+
+
+@pytest.mark.parametrize("table", hsds.TABLES)
+def test_hsds_tables_have_the_official_columns_and_valid_rows(demo_release: Path, table: str):
+    header, rows = read_table(demo_release / VALIDATED_SCOPE, table)
+    assert header == [f["name"] for f in hsds.resource(table)["schema"]["fields"]]
+    item = tabular_schemas()[table]["items"]
+    validator = jsonschema.Draft202012Validator(item, format_checker=jsonschema.FormatChecker())
+    errors = [
+        f"{table} row {i}: {e.message}" for i, row in enumerate(rows) for e in validator.iter_errors(typed(table, row))
+    ]
+    assert errors[:5] == []
+    required = item.get("tabular_required", [])
+    assert all(row[c] for row in rows for c in required), f"{table}: empty {required}"
+    assert len({row["id"] for row in rows}) == len(rows) > 0
+
+
+FOREIGN_KEYS = [
+    ("service", "organization_id", "organization"),
+    ("service_at_location", "service_id", "service"),
+    ("service_at_location", "location_id", "location"),
+    ("address", "location_id", "location"),
+    ("schedule", "service_id", "service"),
+    ("phone", "service_id", "service"),
+    ("phone", "location_id", "location"),
+    ("language", "service_id", "service"),
+    ("attribute", "taxonomy_term_id", "taxonomy_term"),
+    ("taxonomy_term", "taxonomy_id", "taxonomy"),
+]
+
+
+@pytest.mark.parametrize("scope", ["hsds", VALIDATED_SCOPE, "regions/online/hsds"])
+def test_hsds_references_resolve(demo_release: Path, scope: str):
+    folder = demo_release / scope
+    ids = {t: {r["id"] for r in read_table(folder, t)[1]} for t in hsds.TABLES}
+    for table, column, target in FOREIGN_KEYS:
+        assert {r[column] for r in read_table(folder, table)[1] if r[column]} <= ids[target], (table, column)
+    linked = {"service": ids["service"], "schedule": ids["schedule"]}
+    assert all(r["link_id"] in linked[r["link_entity"]] for r in read_table(folder, "attribute")[1])
+
+
+def test_hsds_services_json_is_valid_against_the_official_service_schema(demo_release: Path):
+    schema = read_json(HSDS_SCHEMAS / "service_with_definitions.json")
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    services = read_json(demo_release / VALIDATED_SCOPE / "services.json")
+    errors = [f"{s['name']}: {list(e.path)} {e.message}" for s in services for e in validator.iter_errors(s)]
+    assert errors[:5] == []
+    assert len(services) == len(read_table(demo_release / VALIDATED_SCOPE, "service")[1])
+
+
+def test_hsds_schedules_are_weekly_with_the_iana_zone_kept_as_an_attribute(demo_release: Path):
+    services = read_json(demo_release / VALIDATED_SCOPE / "services.json")
+    schedule = services[0]["schedules"][0]
+    assert schedule["freq"] == "WEEKLY" and schedule["byday"] in ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+    assert len(schedule["opens_at"]) == 5 and isinstance(schedule["timezone"], float)
+    zone = [a for a in schedule["attributes"] if a["link_type"] == "timezone"]
+    assert zone[0]["value"] == "America/New_York"
+    terms = {r["id"]: r["code"] for r in read_table(demo_release / VALIDATED_SCOPE, "taxonomy_term")[1]}
+    assert terms[zone[0]["taxonomy_term_id"]] == "timezone"
+    assert all(terms[a["taxonomy_term_id"]] == a["value"] for a in services[0]["attributes"])
+
+
+def test_hsds_datapackage_carries_the_official_resource_schemas_and_attribution(demo_release: Path):
+    package = read_json(demo_release / "hsds" / "datapackage.json")
+    assert [r["name"] for r in package["resources"]] == list(hsds.TABLES)
+    assert all(r["schema"] == hsds.resource(r["name"])["schema"] for r in package["resources"])
+    assert "Open Referral" in package["sources"][0]["title"]
+
+
+# --- CHANGES.json and the page ------------------------------------------------------------------------------
+
+
+def test_the_first_release_adds_every_meeting(demo_release: Path, manifest):
+    changes = read_json(demo_release / "CHANGES.json")
+    assert changes["previous_release_id"] is None
+    assert changes["counts"] == {"added": manifest["counts"]["meetings"], "removed": 0, "changed": 0}
+
+
+def test_the_release_page_links_every_scope_and_shows_the_quality_and_the_plot(demo_release: Path, manifest):
+    page = (demo_release / "index.html").read_text()
+    for region in REGIONS:
+        assert f'href="meeting-guide/{region}.json"' in page and f'href="regions/{region}/meetings.csv"' in page
+    assert manifest["quality"]["status"] in page
+    assert (demo_release / "meetings-per-weekday.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

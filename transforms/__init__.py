@@ -1,0 +1,1 @@
+"""Transform: normalization to the canonical meeting, resolution (dedup, stable ids) and history."""

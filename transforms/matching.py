@@ -1,0 +1,340 @@
+"""Which source records describe the same real meeting: keys, blocking, scoring and rules, set-based in DuckDB.
+
+Every step is one SQL statement over all records, so a million records cost seconds, not a Python loop per
+pair. Blocking joins records that share a strong key — conference id (or the meeting id dialled after a
+Zoom number), postal code, normalized street, house number and city, venue name and city, a ~1 km cell of
+rooftop coordinates, or for meetings with no place their exact name when it is distinctive — within the same
+fellowship and ±30 minutes of the week. Scoring compares name, venue, street, distance, time and types;
+explicit rules decide, because a false merge hides a meeting from someone looking for help (DOMAIN.md
+"Dedup traps"):
+
+- different fellowships never meet (fellowship is part of every blocking key);
+- one source lists a meeting once: two records of the same source never match, unless they are exact
+  duplicates (same ``record_hash``);
+- the same church hosts many meetings: a shared place needs the time to agree (±15–30 min) *and* the name;
+- online meetings match on the conference id, which also vetoes a match when both ids differ.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import duckdb
+import pyarrow as pa
+
+from transforms.refdata import data_rows
+
+MAX_DT_MIN = 30
+"""Widest start-time difference two listings of one meeting may have (DOMAIN.md: ± 15–30 min)."""
+WEEK_MIN = 7 * 1440
+BUCKET_MIN = MAX_DT_MIN
+GEO_CELL_DEG = 0.01
+"""Blocking grid (~1 km cells) of rooftop coordinates: finds listings whose postal code and street both differ."""
+NEAR_M = 75
+"""Two rooftop coordinates this close are the same building (geocoders differ by tens of metres)."""
+AROUND_M = 300
+"""Within this distance, the same name at the same minute is the same meeting (a re-geocoded address)."""
+FAR_M = 1000
+"""The same street line this far apart, or in another city without the same postal code, is another town's."""
+DISTINCT_NAME_MAX_TIMES = 7
+"""A name held at more distinct week times than a daily meeting has is generic ("Big Book Study")."""
+
+_EXTRA_WORDS = {
+    "saint": "st", "mount": "mt", "fort": "ft", "and": "", "the": "",
+    "first": "1st", "second": "2nd", "third": "3rd", "fourth": "4th", "fifth": "5th", "sixth": "6th",
+    "seventh": "7th", "eighth": "8th", "ninth": "9th", "tenth": "10th", "eleventh": "11th",
+    "twelfth": "12th",
+}  # fmt: skip
+_MEN = ("men", "man", "guys", "brothers", "dudes", "hombres", "gentlemen")
+_WOMEN = ("women", "woman", "ladies", "sisters", "gals", "mujeres", "diva")
+_NAME_WORDS = {"mtg": "meeting", "grp": "group", "saint": "st", "steps": "step", "mens": "men", "womens": "women"}
+_NAME_STOPWORDS = ("the", "a", "an", "of", "and", "group", "grp", "meeting", "mtg", "aa", "na",
+                   "in person", "online", "hybrid", "virtual", "zoom")  # fmt: skip
+
+
+@cache
+def _word_map() -> str:
+    """A DuckDB MAP literal: street words → the abbreviation both sides of a comparison use."""
+    words = {r["word"]: r["abbreviation"].lower() for r in data_rows("street_abbreviations.csv")}
+    words.update(_EXTRA_WORDS)
+    return "MAP {" + ", ".join(f"'{w}': '{a}'" for w, a in sorted(words.items())) + "}"
+
+
+def _clean(expr: str) -> str:
+    """Lower case, no accents, apostrophes dropped (O'Connor = OConnor), other punctuation → one space."""
+    text = f"regexp_replace(lower(strip_accents({expr})), '[\u2019\u2018\uff07`''.]', '', 'g')"
+    text = f"regexp_replace({text}, '([0-9])-([0-9])', '\\1\\2', 'g')"
+    return f"trim(regexp_replace(replace({text}, '&', ' and '), '[^a-z0-9]+', ' ', 'g'))"
+
+
+def _mapped(expr: str, words: str | None = None) -> str:
+    return (
+        f"nullif(trim(regexp_replace(array_to_string(list_transform(string_split({expr}, ' '), "
+        f"lambda w: coalesce({words or _word_map()}[w], w)), ' '), '\\s+', ' ', 'g')), '')"
+    )
+
+
+def street_key_sql(expr: str) -> str:
+    """Street line → matching key: unit, floor and room dropped, suffixes/directionals/ordinals abbreviated.
+
+    "1555 South Seventh Street, Bldg K" and "1555 S 7th St" give the same key.
+    """
+    unitless = (
+        f"regexp_replace(lower({expr}), '\\s*(,|#|\\b(apt|suite|ste|unit|rm|room|bldg|building|fl|floor|"
+        f"lot|space|lower level|upstairs|downstairs|basement)\\b).*$', '')"
+    )
+    return _mapped(_clean(unitless))
+
+
+def venue_key_sql(expr: str) -> str:
+    return _mapped(_clean(expr))
+
+
+def name_key_sql(expr: str) -> str:
+    """Meeting name → matching key: stop words ("the", "group", "meeting", "AA") dropped unless nothing is left."""
+    stop = "|".join(_NAME_STOPWORDS)
+    words = "MAP {" + ", ".join(f"'{w}': '{a}'" for w, a in sorted(_NAME_WORDS.items())) + "}"
+    full = _mapped(_clean(expr), words)
+    stripped = f"trim(regexp_replace(regexp_replace({full}, '\\b({stop})\\b', ' ', 'g'), '\\s+', ' ', 'g'))"
+    return f"coalesce(nullif({stripped}, ''), {full})"
+
+
+def _has_any(tokens: str, words: tuple[str, ...]) -> str:
+    return f"list_has_any({tokens}, [{', '.join(repr(w) for w in words)}])"
+
+
+VERSIONS_SQL = """
+CREATE OR REPLACE TEMP TABLE res_versions AS
+SELECT row_number() OVER (ORDER BY v.source_id, v.source_key)::INTEGER - 1 AS rid, s.src, v.*
+FROM current_versions v
+JOIN (SELECT source_id, row_number() OVER (ORDER BY source_id)::INTEGER - 1 AS src
+      FROM (SELECT DISTINCT source_id FROM current_versions)) s USING (source_id)
+"""
+
+# Keys are computed once per distinct value (names, streets and venues repeat across days and sources).
+RECORDS_SQL = """
+CREATE OR REPLACE TEMP TABLE res_records AS
+WITH names AS (
+    SELECT name, coalesce({name_key}, '') AS name_key FROM (SELECT DISTINCT name FROM res_versions)
+), streets AS (
+    SELECT address_line, {street_key} AS street_key FROM (SELECT DISTINCT address_line FROM res_versions)
+), venues AS (
+    SELECT venue_name, {venue_key} AS venue_key FROM (SELECT DISTINCT venue_name FROM res_versions)
+), cities AS (
+    SELECT city, nullif({city_key}, '') AS city_key FROM (SELECT DISTINCT city FROM res_versions)
+), base AS (
+    SELECT v.rid, v.src, v.source_id, v.source_key, v.fellowship, v.record_hash, v.attendance,
+           ((v.weekday - 1) * 1440 + hour(v.start_time) * 60 + minute(v.start_time))::INTEGER AS wm,
+           n.name_key, s.street_key, u.venue_key, c.city_key,
+           nullif(trim(v.postal_code), '') AS postal,
+           coalesce(v.country, '') AS country,
+           v.region_code, v.timezone,
+           CASE WHEN v.geo_precision = 'rooftop' AND v.attendance <> 'online'
+                     AND (v.address_line IS NOT NULL OR v.venue_name IS NOT NULL) THEN v.latitude END AS lat,
+           CASE WHEN v.geo_precision = 'rooftop' AND v.attendance <> 'online'
+                     AND (v.address_line IS NOT NULL OR v.venue_name IS NOT NULL) THEN v.longitude END AS lon,
+           v.conference_provider || ':' || v.conference_id AS room,
+           'zoom:' || nullif(regexp_extract(v.conference_phone, '^[+0-9]+[,;]+([0-9]{{9,11}})#', 1), '') AS dial_room,
+           coalesce(v.types, []) AS types,
+           coalesce(v.languages, []) AS languages
+    FROM res_versions v
+    JOIN names n ON n.name IS NOT DISTINCT FROM v.name
+    JOIN streets s ON s.address_line IS NOT DISTINCT FROM v.address_line
+    JOIN venues u ON u.venue_name IS NOT DISTINCT FROM v.venue_name
+    JOIN cities c ON c.city IS NOT DISTINCT FROM v.city
+), distinct_names AS (
+    SELECT fellowship, name_key, count(DISTINCT wm) <= {distinct_times} AS distinct_name
+    FROM base GROUP BY fellowship, name_key
+)
+SELECT b.*,
+       list_distinct(string_split(b.name_key, ' ')) AS name_tokens,
+       list_sort(list_distinct(regexp_extract_all(b.name_key, '[0-9]+'))) AS name_numbers,
+       regexp_extract(b.street_key, '^([0-9]+)', 1) AS house,
+       b.street_key IS NOT NULL OR b.lat IS NOT NULL AS has_place,
+       CASE WHEN (list_contains(b.types, 'men') OR {men}) AND NOT (list_contains(b.types, 'women') OR {women})
+            THEN 'men'
+            WHEN (list_contains(b.types, 'women') OR {women}) AND NOT (list_contains(b.types, 'men') OR {men})
+            THEN 'women' END AS audience,
+       d.distinct_name
+FROM base b JOIN distinct_names d ON d.fellowship IS NOT DISTINCT FROM b.fellowship AND d.name_key = b.name_key
+"""
+
+KEYS_SQL = """
+CREATE OR REPLACE TEMP TABLE res_keys AS
+SELECT rid, wm, hash(fellowship, k) AS k FROM (
+    SELECT rid, wm, fellowship, 'c:' || room AS k FROM res_records WHERE room IS NOT NULL
+    UNION ALL
+    SELECT rid, wm, fellowship, 'c:' || dial_room FROM res_records WHERE dial_room IS NOT NULL
+    UNION ALL
+    SELECT rid, wm, fellowship, 'p:' || country || ':' || postal FROM res_records WHERE has_place AND postal IS NOT NULL
+    UNION ALL
+    SELECT rid, wm, fellowship, 's:' || street_key FROM res_records WHERE street_key IS NOT NULL
+    UNION ALL
+    SELECT rid, wm, fellowship, 'h:' || house || ':' || coalesce(city_key, postal, '')
+    FROM res_records WHERE house <> ''
+    UNION ALL
+    SELECT rid, wm, fellowship, 'v:' || venue_key || ':' || city_key
+    FROM res_records WHERE has_place AND venue_key IS NOT NULL AND city_key IS NOT NULL
+    UNION ALL
+    SELECT rid, wm, fellowship, 'g:' || floor(lat / {cell})::BIGINT || ':' || floor(lon / {cell})::BIGINT
+    FROM res_records WHERE lat IS NOT NULL
+    UNION ALL
+    SELECT rid, wm, fellowship, 'n:' || name_key FROM res_records WHERE NOT has_place AND distinct_name
+)
+"""
+
+CANDIDATES_SQL = """
+CREATE OR REPLACE TEMP TABLE res_candidates AS
+SELECT DISTINCT a.rid AS a, b.rid AS b
+FROM (SELECT rid, wm, k, ((wm // {bucket}) + d + {buckets}) % {buckets} AS bucket
+      FROM res_keys, (VALUES (-1), (0), (1)) AS shift(d)) a
+JOIN (SELECT rid, wm, k, wm // {bucket} AS bucket FROM res_keys) b
+  ON a.k = b.k AND a.bucket = b.bucket AND a.rid < b.rid
+WHERE least(abs(a.wm - b.wm), {week} - abs(a.wm - b.wm)) <= {max_dt}
+"""
+
+# Cheap comparisons for every candidate; pairs that no rule could accept stop here, the rest get the
+# costly name comparisons (edit distance only where Jaro-Winkler says the names are close at all).
+FEATURES_SQL = """
+CREATE OR REPLACE TEMP TABLE res_features AS
+WITH pairs AS (
+    SELECT c.a, c.b,
+           least(abs(x.wm - y.wm), {week} - abs(x.wm - y.wm)) AS dt,
+           x.street_key = y.street_key AS same_street,
+           x.house = y.house AND x.house <> '' AS same_house,
+           CASE WHEN x.lat IS NOT NULL AND y.lat IS NOT NULL THEN
+               2 * 6371000 * asin(sqrt(pow(sin(radians(y.lat - x.lat) / 2), 2)
+                   + cos(radians(x.lat)) * cos(radians(y.lat)) * pow(sin(radians(y.lon - x.lon) / 2), 2)))
+           END AS dist_m,
+           jaro_winkler_similarity(x.venue_key, y.venue_key) AS venue_sim,
+           x.postal = y.postal AS same_postal,
+           x.city_key = y.city_key AS same_city,
+           x.region_code IS NOT DISTINCT FROM y.region_code AND x.timezone IS NOT DISTINCT FROM y.timezone
+               AS same_region,
+           x.has_place AND y.has_place AS both_placed,
+           NOT x.has_place AND NOT y.has_place AS both_unplaced,
+           x.distinct_name AND y.distinct_name AS distinct_name,
+           x.room = y.room OR x.dial_room = y.dial_room OR x.room = y.dial_room OR x.dial_room = y.room
+               AS same_conference,
+           x.room <> y.room AS different_conference,
+           split_part(coalesce(x.room, y.room, x.dial_room), ':', 1) AS provider,
+           x.audience <> y.audience AS audience_conflict,
+           len(x.name_numbers) > 0 AND len(y.name_numbers) > 0 AND x.name_numbers <> y.name_numbers
+               AS number_conflict,
+           len(x.languages) > 0 AND len(y.languages) > 0 AND NOT list_has_any(x.languages, y.languages)
+               AS language_conflict,
+           x.name_key AS x_name, y.name_key AS y_name, x.name_tokens AS x_tokens, y.name_tokens AS y_tokens,
+           x.street_key AS x_street, y.street_key AS y_street, x.types AS x_types, y.types AS y_types
+    FROM res_candidates c
+    JOIN res_records x ON x.rid = c.a
+    JOIN res_records y ON y.rid = c.b
+    WHERE x.src <> y.src
+)
+SELECT * EXCLUDE (x_name, y_name, x_tokens, y_tokens, x_street, y_street, x_types, y_types),
+       jaro_winkler_similarity(x_name, y_name) AS name_jw,
+       CASE WHEN x_name = y_name THEN 1.0
+            WHEN name_jw >= 0.8 THEN 1 - damerau_levenshtein(x_name, y_name) / greatest(length(x_name), length(y_name))
+            ELSE 0.0 END AS name_edit,
+       greatest(name_edit, len(list_intersect(x_tokens, y_tokens)) / least(len(x_tokens), len(y_tokens)))
+           AS name_sim,
+       coalesce(same_house AND jaro_winkler_similarity(x_street, y_street) >= 0.9, FALSE) AS similar_street,
+       CASE WHEN len(x_types) = 0 OR len(y_types) = 0 THEN NULL
+            ELSE len(list_intersect(x_types, y_types)) / len(list_distinct(list_concat(x_types, y_types)))
+       END AS type_overlap
+FROM pairs
+WHERE coalesce(same_conference, FALSE) OR both_unplaced
+   OR (both_placed AND coalesce(same_street OR same_house OR dist_m <= {around}
+                                OR (venue_sim >= 0.93 AND (same_city OR same_postal)), FALSE))
+"""
+
+# Rules in order of strength; the first that holds names the link. Vetoes come first.
+RULES_SQL = """
+CREATE OR REPLACE TEMP TABLE res_scored AS
+WITH judged AS (
+    SELECT *,
+        coalesce(same_street OR similar_street OR dist_m <= {near}, FALSE)
+            AND NOT coalesce(dist_m > {far}, FALSE)
+            AND NOT (coalesce(NOT same_city, FALSE) AND NOT coalesce(same_postal, FALSE)) AS same_place,
+        coalesce(venue_sim >= 0.93 AND (same_city OR same_postal), FALSE) AS same_venue_name,
+        coalesce(dist_m <= {around}, FALSE) AS nearby,
+        CASE
+            WHEN different_conference THEN 'different_conference_id'
+            WHEN audience_conflict THEN 'men_vs_women'
+            WHEN language_conflict THEN 'different_language'
+            WHEN number_conflict AND NOT coalesce(same_conference, FALSE) THEN 'different_number'
+        END AS veto
+    FROM res_features
+)
+SELECT *,
+    CASE
+        WHEN veto IS NOT NULL THEN NULL
+        WHEN same_conference AND dt <= 15 THEN 'same_conference_id'
+        WHEN same_conference AND name_sim >= 0.8 THEN 'same_conference_id'
+        WHEN both_placed AND same_place AND dt <= 15 AND name_sim >= 0.75 THEN 'same_place'
+        WHEN both_placed AND same_place AND name_edit >= 0.85 THEN 'same_place'
+        WHEN both_placed AND same_venue_name AND dt = 0 AND name_edit >= 0.85 THEN 'same_venue_name'
+        WHEN both_placed AND nearby AND dt = 0 AND name_edit >= 0.9 THEN 'nearby'
+        WHEN both_unplaced AND distinct_name AND same_region AND coalesce(same_city, TRUE) AND dt = 0
+             AND name_edit >= 0.9 AND different_conference IS NULL THEN 'same_distinct_name'
+    END AS rule
+FROM judged
+"""
+
+EDGES_SQL = """
+SELECT a, b,
+    round(least(1.0, 0.45 * name_sim + 0.25 * (1 - dt / {max_dt})
+          + CASE WHEN same_conference THEN 0.3 WHEN same_place THEN 0.3 WHEN same_venue_name THEN 0.2
+                 WHEN nearby THEN 0.15 ELSE 0.1 END), 3) AS score,
+    concat_ws(', ',
+        CASE WHEN same_conference THEN 'same_' || coalesce(provider, 'conference') || '_id' END,
+        CASE WHEN rule = 'same_place' AND same_street THEN 'same_street'
+             WHEN rule = 'same_place' AND similar_street THEN 'similar_street'
+             WHEN rule IN ('same_venue_name', 'nearby', 'same_distinct_name') THEN rule END,
+        printf('name≈%.2f', name_sim),
+        'Δt=' || dt,
+        CASE WHEN dist_m IS NOT NULL THEN round(dist_m)::BIGINT || ' m' END,
+        CASE WHEN type_overlap IS NOT NULL THEN printf('types≈%.2f', type_overlap) END) AS reasons
+FROM res_scored WHERE rule IS NOT NULL
+UNION ALL
+SELECT a, b, 1.0 AS score, 'exact_duplicate' AS reasons
+FROM (SELECT min(rid) OVER (PARTITION BY src, record_hash) AS a, rid AS b FROM res_records
+      WHERE record_hash IS NOT NULL)
+WHERE a <> b
+"""
+
+
+def prepare(con: duckdb.DuckDBPyConnection) -> int:
+    """``res_versions`` (the ``current_versions`` view with a record id ``rid`` and a source number ``src``)
+    and ``res_records`` (one row per record with its matching keys)."""
+    con.execute(VERSIONS_SQL)
+    con.execute(
+        RECORDS_SQL.format(
+            name_key=name_key_sql("name"),
+            street_key=street_key_sql("address_line"),
+            venue_key=venue_key_sql("venue_name"),
+            city_key=_clean("city"),
+            men=_has_any("string_split(b.name_key, ' ')", _MEN),
+            women=_has_any("string_split(b.name_key, ' ')", _WOMEN),
+            distinct_times=DISTINCT_NAME_MAX_TIMES,
+        )
+    )
+    return con.sql("SELECT count(*) FROM res_records").fetchall()[0][0]
+
+
+def score_pairs(con: duckdb.DuckDBPyConnection) -> None:
+    """``res_candidates`` (blocking) → ``res_features`` → ``res_scored`` (with the rule or veto of each pair)."""
+    con.execute(KEYS_SQL.format(cell=GEO_CELL_DEG))
+    con.execute(
+        CANDIDATES_SQL.format(bucket=BUCKET_MIN, buckets=WEEK_MIN // BUCKET_MIN, week=WEEK_MIN, max_dt=MAX_DT_MIN)
+    )
+    con.execute(FEATURES_SQL.format(week=WEEK_MIN, around=AROUND_M))
+    con.execute(RULES_SQL.format(near=NEAR_M, around=AROUND_M, far=FAR_M))
+
+
+def match(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """Matching pairs (``a``, ``b`` record ids, ``score`` 0–1, ``reasons`` text) of the prepared records."""
+    score_pairs(con)
+    edges = con.sql(EDGES_SQL.format(max_dt=MAX_DT_MIN)).to_arrow_table()
+    for table in ("res_keys", "res_candidates", "res_features", "res_scored"):
+        con.execute(f"DROP TABLE {table}")
+    return edges

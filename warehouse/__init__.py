@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: connection and migrations, loading, quality gates, marts and publishing."""

@@ -1,0 +1,115 @@
+"""What every exporter shares: scopes, manifest entries, streamed JSON and value formats."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+RELEASE_TABLE = "pub_meetings"
+"""Temp table of every published meeting (``warehouse.publish`` builds it once per release)."""
+SCOPE_VIEW = "pub_scope"
+"""Temp view of the meetings of the scope being written."""
+BATCH_ROWS = 50_000
+CHUNK_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The meetings one set of files describes: the whole release (``region`` None) or one region."""
+
+    region: str | None = None
+    name: str = "All meetings"
+
+    @property
+    def folder(self) -> str:
+        """Where the scope's tables go, relative to the release ("" or ``regions/<id>/``)."""
+        return f"regions/{self.region}/" if self.region else ""
+
+    def select(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Point ``pub_scope`` at this scope's meetings."""
+        where = "" if self.region is None else f"WHERE list_contains(regions, {sql_text(self.region)})"
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {SCOPE_VIEW} AS SELECT * FROM {RELEASE_TABLE} {where}")
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def file_entry(root: Path, path: Path, rows: int | None) -> dict[str, Any]:
+    """The manifest's record of one file (checksum streamed: files may be larger than memory allows)."""
+    return {"path": path.relative_to(root).as_posix(), "sha256": sha256_file(path), "bytes": path.stat().st_size,
+            "rows": rows}  # fmt: skip
+
+
+def target(root: Path, relative: str) -> Path:
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def copy(con: duckdb.DuckDBPyConnection, sql: str, path: Path, options: str) -> int:
+    """``COPY (sql) TO path (options)``; returns the rows written."""
+    return con.execute(f"COPY ({sql}) TO {sql_text(str(path))} ({options})").fetchall()[0][0]
+
+
+def write_json_items(
+    con: duckdb.DuckDBPyConnection, sql: str, path: Path, head: str = "[", tail: str = "]", sep: str = ",\n"
+) -> int:
+    """Write ``head`` + the JSON texts of ``sql``'s one column joined by ``sep`` + ``tail``; return the count.
+
+    DuckDB serializes every item; each batch is joined by Arrow, so no Python runs per meeting.
+    """
+    count = 0
+    with path.open("w", encoding="utf-8") as f:
+        f.write(head)
+        for batch in con.sql(sql).to_arrow_reader(BATCH_ROWS):
+            if not batch.num_rows:
+                continue
+            column = batch.column(0)
+            whole = pa.ListArray.from_arrays(pa.array([0, len(column)], pa.int32()), column)
+            f.write((sep if count else "") + pc.binary_join(whole, sep)[0].as_py())
+            count += batch.num_rows
+        f.write(tail + "\n")
+    return count
+
+
+def json_sql(struct: str, strip_nulls: bool = True) -> str:
+    """SQL for the JSON text of a struct; without its null members (and theirs) when ``strip_nulls``:
+    a spec that types a field as a string does not accept null for it."""
+    return f"json_merge_patch('{{}}', to_json({struct}))::VARCHAR" if strip_nulls else f"to_json({struct})::VARCHAR"
+
+
+def iso_sql(expr: str, aware: bool = True) -> str:
+    """SQL for an ISO 8601 UTC timestamp ("2026-03-20T03:00:00Z") of a TIMESTAMPTZ (``aware``) or of a
+    TIMESTAMP already in UTC (sources' updated stamps)."""
+    utc = f"(({expr}) AT TIME ZONE 'UTC')" if aware else f"({expr})"
+    return f"strftime({utc}, '%Y-%m-%dT%H:%M:%SZ')"
+
+
+def hhmm_sql(expr: str) -> str:
+    """SQL for "HH:MM" of a TIME."""
+    return f"left(CAST({expr} AS VARCHAR), 5)"
+
+
+def temp_table(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
+    """Copy an Arrow table into a DuckDB temp table (so later statements need no registered Python object)."""
+    con.register(f"{name}_arrow", table)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+    finally:
+        con.unregister(f"{name}_arrow")
+
+
+def sql_text(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"

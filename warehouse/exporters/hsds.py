@@ -1,0 +1,302 @@
+"""Open Referral HSDS 3: the tabular datapackage (``hsds/*.csv`` + ``datapackage.json``) and the same data as
+nested JSON (``hsds/services.json``), per scope — what 211s and referral systems import.
+
+A meeting is a ``service`` of its fellowship's ``organization``; its place is a physical ``location`` with an
+``address`` (shared by the meetings of one venue), its online access a virtual ``location`` (``url``; the
+dial-in number a ``phone``), each linked by a ``service_at_location``. Its weekly ``schedule`` is ``freq``
+WEEKLY, ``byday`` MO…SU, ``opens_at``/``closes_at`` "HH:MM" local time; HSDS's ``timezone`` is a number (the
+zone's UTC offset when the release was built), so the IANA zone is kept as an ``attribute`` of the schedule
+(taxonomy term ``timezone``). Canonical types, accessibility and open/closed are attributes of the service
+(one term each, taxonomy ``clearinghouse``; the attribute's ``value`` repeats the term's code, so the nested
+JSON needs no copy of the term in every service); languages are ``language`` rows. Every id is a UUID derived from
+the meeting id (``clearinghouse.ids.uuid_sql``), stable across releases. CSV columns follow the official
+datapackage's field order (``hsds_schema/``); empty JSON members are left out, as the schema types none as
+nullable.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pyarrow as pa
+
+from clearinghouse.ids import uuid_sql
+from transforms.model import WEEKDAYS
+from transforms.refdata import data_rows
+from warehouse.exporters.common import (
+    RELEASE_TABLE,
+    SCOPE_VIEW,
+    Scope,
+    copy,
+    file_entry,
+    hhmm_sql,
+    iso_sql,
+    sql_text,
+    target,
+    temp_table,
+    write_json_items,
+)
+
+SCHEMA_DIR = Path(__file__).parent / "hsds_schema"
+TABLES = ("organization", "service", "location", "address", "service_at_location", "schedule", "phone",
+          "language", "attribute", "taxonomy", "taxonomy_term")  # fmt: skip
+"""HSDS resources written, in the datapackage's order of dependence."""
+TAXONOMY = "clearinghouse"
+BYDAY = "['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU']"
+ATTENDING = {"in_person": "in person", "online": "online", "hybrid": "in person or online",
+             "inactive": "temporarily not meeting in person"}  # fmt: skip
+ATTRIBUTION = "Human Services Data Specification: an Open Referral resource (resource schemas; CC BY-SA 4.0)"
+EXTRA_TERMS = (
+    ("open", "open_closed", "open meeting: anyone may attend"),
+    ("closed", "open_closed", "closed meeting: for members and those who think they may have the problem"),
+    ("timezone", "schedule", "IANA time zone of the schedule's local times; the attribute value is the zone name"),
+)
+
+
+@cache
+def datapackage() -> dict[str, Any]:
+    """The official HSDS 3.0 datapackage (resource schemas, field order)."""
+    return json.loads((SCHEMA_DIR / "datapackage.json").read_text())
+
+
+def resource(name: str) -> dict[str, Any]:
+    return next(r for r in datapackage()["resources"] if r["name"] == name)
+
+
+@cache
+def fellowship_names() -> dict[str, str]:
+    """Fellowship code → its longest spelled-out name ("AA" → "Alcoholics Anonymous")."""
+    names: dict[str, str] = {}
+    for row in data_rows("fellowship_aliases.csv"):
+        alias, code = row["alias"], row["fellowship"]
+        if len(alias) > len(names.get(code, "")) and alias != code.lower():
+            names[code] = alias.title()
+    return names
+
+
+def _reference(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
+    """Small lookup tables: fellowship names, the UTC offset of each zone today, the taxonomy's terms."""
+    found = con.sql(f"SELECT DISTINCT timezone FROM {RELEASE_TABLE} WHERE timezone IS NOT NULL ORDER BY 1")
+    zones = [z for (z,) in found.fetchall()]
+    offsets = [ZoneInfo(z).utcoffset(now.replace(tzinfo=None)).total_seconds() / 3600 for z in zones]
+    names = fellowship_names()
+    terms = [(r["code"], r["group"], r["meaning"]) for r in data_rows("type_vocabulary.csv")] + list(EXTRA_TERMS)
+    tables = {
+        "hsds_zones": pa.table({"timezone": pa.array(zones, pa.string()),
+                                "utc_offset": pa.array(offsets, pa.float64())}),
+        "hsds_fellowships": pa.table({"fellowship": list(names), "fellowship_name": list(names.values())}),
+        "hsds_terms": pa.table({"code": [t[0] for t in terms], "term_group": [t[1] for t in terms],
+                                "meaning": [t[2] for t in terms]}),
+    }  # fmt: skip
+    for name, table in tables.items():
+        temp_table(con, name, table)
+
+
+def _tables_sql() -> dict[str, str]:
+    """SQL of each HSDS table over every published meeting; rows carry ``meeting_id`` to cut scopes."""
+    service = uuid_sql("service", "m.meeting_id")
+    physical = uuid_sql("location", "coalesce(m.venue_id, m.meeting_id)")
+    virtual = uuid_sql("virtual_location", "m.meeting_id")
+    schedule = uuid_sql("schedule", "m.meeting_id")
+    term = uuid_sql("taxonomy_term", "t.code")
+    has_place = "(m.attendance <> 'online' AND (m.address_line IS NOT NULL OR m.latitude IS NOT NULL))"
+    has_online = "(m.conference_url IS NOT NULL OR m.conference_phone IS NOT NULL)"
+    closes = "coalesce(m.end_time, m.start_time + to_minutes(coalesce(m.duration_min, 60)))"
+    return {
+        "organization": f"""
+            SELECT DISTINCT {uuid_sql("organization", "m.fellowship")} AS id,
+                   coalesce(f.fellowship_name, m.fellowship) AS name,
+                   'Meetings of ' || coalesce(f.fellowship_name, m.fellowship) || ' (' || m.fellowship
+                       || '), gathered from the public meeting lists of its service bodies' AS description,
+                   m.fellowship
+            FROM {RELEASE_TABLE} m LEFT JOIN hsds_fellowships f USING (fellowship)""",
+        "service": f"""
+            SELECT {service} AS id, {uuid_sql("organization", "m.fellowship")} AS organization_id, m.name,
+                   m.group_name AS alternate_name, m.notes AS description, m.source_url AS url,
+                   CASE m.attendance WHEN 'inactive' THEN 'temporarily closed' ELSE 'active' END AS status,
+                   CASE m.open_closed WHEN 'open' THEN 'Open meeting: anyone may attend'
+                        WHEN 'closed' THEN 'Closed meeting: for members and those who think they may have the problem'
+                   END AS eligibility_description,
+                   strftime(m.last_verified AT TIME ZONE 'UTC', '%Y-%m-%d') AS assured_date,
+                   {iso_sql("m.updated_at")} AS last_modified, m.meeting_id
+            FROM {RELEASE_TABLE} m""",
+        "location": f"""
+            SELECT {physical} AS id, 'physical' AS location_type, NULL AS url,
+                   coalesce(m.venue_name, m.address_line) AS name, m.location_notes AS description,
+                   m.latitude, m.longitude, m.meeting_id
+            FROM {RELEASE_TABLE} m WHERE {has_place}
+            UNION ALL
+            SELECT {virtual}, 'virtual', m.conference_url, m.name || ' (online)', NULL, NULL, NULL, m.meeting_id
+            FROM {RELEASE_TABLE} m WHERE {has_online}""",
+        "address": f"""
+            SELECT {uuid_sql("address", "coalesce(m.venue_id, m.meeting_id)")} AS id, {physical} AS location_id,
+                   m.address_line AS address_1, coalesce(m.city, '') AS city,
+                   coalesce(m.region_code, '') AS state_province, coalesce(m.postal_code, '') AS postal_code,
+                   coalesce(m.country, '') AS country, 'physical' AS address_type, m.meeting_id
+            FROM {RELEASE_TABLE} m WHERE {has_place} AND m.address_line IS NOT NULL""",
+        "service_at_location": f"""
+            SELECT {uuid_sql("service_at_location", "m.meeting_id || 'physical'")} AS id, {service} AS service_id,
+                   {physical} AS location_id, m.meeting_id
+            FROM {RELEASE_TABLE} m WHERE {has_place}
+            UNION ALL
+            SELECT {uuid_sql("service_at_location", "m.meeting_id || 'virtual'")}, {service}, {virtual},
+                   m.meeting_id
+            FROM {RELEASE_TABLE} m WHERE {has_online}""",
+        "schedule": f"""
+            SELECT {schedule} AS id, {service} AS service_id, z.utc_offset AS timezone, 'MO' AS wkst,
+                   'WEEKLY' AS freq, 1 AS interval, {BYDAY}[m.weekday] AS byday,
+                   'Weekly on ' || ({_weekday_names()})[m.weekday] || ' ' || {hhmm_sql("m.start_time")} || '–'
+                       || {hhmm_sql(closes)} || ' (' || m.timezone || ')' AS description,
+                   {hhmm_sql("m.start_time")} AS opens_at, {hhmm_sql(closes)} AS closes_at,
+                   ({_attending()})[m.attendance] AS attending_type, m.meeting_id
+            FROM {RELEASE_TABLE} m LEFT JOIN hsds_zones z USING (timezone)""",
+        "phone": f"""
+            SELECT {uuid_sql("phone", "m.meeting_id")} AS id, {virtual} AS location_id, {service} AS service_id,
+                   m.conference_phone AS number, 'voice' AS type, 'Dial-in number of the online meeting' AS description,
+                   m.meeting_id
+            FROM {RELEASE_TABLE} m WHERE m.conference_phone IS NOT NULL""",
+        "language": f"""
+            SELECT {uuid_sql("language", "m.meeting_id || chr(31) || u.code")} AS id, {service} AS service_id,
+                   u.code, m.meeting_id
+            FROM {RELEASE_TABLE} m, unnest(m.languages) AS u(code)""",
+        "attribute": f"""
+            SELECT {uuid_sql("attribute", "m.meeting_id || chr(31) || t.code")} AS id, {service} AS link_id,
+                   {term} AS taxonomy_term_id, t.term_group AS link_type, 'service' AS link_entity, t.code AS value,
+                   m.meeting_id
+            FROM {RELEASE_TABLE} m,
+                 unnest(list_concat(m.types, m.accessibility,
+                                    CASE WHEN m.open_closed IS NULL THEN [] ELSE [m.open_closed] END)) AS u(code)
+            JOIN hsds_terms t ON t.code = u.code
+            UNION ALL
+            SELECT {uuid_sql("attribute", "m.meeting_id || chr(31) || 'timezone'")}, {schedule}, {term}, 'timezone',
+                   'schedule', m.timezone, m.meeting_id
+            FROM {RELEASE_TABLE} m JOIN hsds_terms t ON t.code = 'timezone'
+            WHERE m.timezone IS NOT NULL""",
+        "taxonomy": f"""
+            SELECT {uuid_sql("taxonomy", sql_text(TAXONOMY))} AS id, {sql_text(TAXONOMY)} AS name,
+                   'Meeting attributes of the clearinghouse (docs/data-dictionary.md: types vocabulary)'
+                       AS description, '1' AS version""",
+        "taxonomy_term": f"""
+            SELECT {term} AS id, t.code, replace(t.code, '_', ' ') AS name, t.meaning AS description,
+                   {sql_text(TAXONOMY)} AS taxonomy, {uuid_sql("taxonomy", sql_text(TAXONOMY))} AS taxonomy_id
+            FROM hsds_terms t""",
+    }
+
+
+def _weekday_names() -> str:
+    return "[" + ", ".join(sql_text(WEEKDAYS[d]) for d in sorted(WEEKDAYS)) + "]"
+
+
+def _attending() -> str:
+    return "MAP {" + ", ".join(f"{sql_text(k)}: {sql_text(v)}" for k, v in ATTENDING.items()) + "}"
+
+
+SERVICE_JSON_SQL = """
+CREATE OR REPLACE TEMP TABLE hsds_service_json AS
+WITH attributes AS (SELECT link_id, list_sort(list({attribute_json})) AS items FROM hsds_attribute a GROUP BY link_id),
+addresses AS (
+    SELECT location_id, list_sort(list({address_json})) AS items
+    FROM (SELECT DISTINCT ON (id) * FROM hsds_address ORDER BY id, meeting_id) a GROUP BY location_id
+),
+locations AS (
+    SELECT l.id, json_merge_patch({location_json}, json_object('addresses', a.items)) AS j
+    FROM (SELECT DISTINCT ON (id) * FROM hsds_location ORDER BY id, meeting_id) l
+    LEFT JOIN addresses a ON a.location_id = l.id
+),
+at_locations AS (
+    SELECT s.service_id, list_sort(list(json_merge_patch({sal_json}, json_object('location', l.j)))) AS items
+    FROM hsds_service_at_location s JOIN locations l ON l.id = s.location_id GROUP BY s.service_id
+),
+schedules AS (
+    SELECT s.service_id, list_sort(list(json_merge_patch({schedule_json}, json_object('attributes', a.items))))
+           AS items
+    FROM hsds_schedule s LEFT JOIN attributes a ON a.link_id = s.id GROUP BY s.service_id
+),
+phones AS (SELECT service_id, list_sort(list({phone_json})) AS items FROM hsds_phone GROUP BY service_id),
+languages AS (SELECT service_id, list_sort(list({language_json})) AS items FROM hsds_language GROUP BY service_id),
+organizations AS (SELECT id, {organization_json} AS j FROM hsds_organization)
+SELECT s.meeting_id,
+       json_merge_patch({service_json}, json_object('organization', o.j, 'schedules', sc.items,
+                        'service_at_locations', sal.items, 'phones', p.items, 'languages', la.items,
+                        'attributes', a.items))::VARCHAR AS j
+FROM hsds_service s
+LEFT JOIN organizations o ON o.id = s.organization_id
+LEFT JOIN schedules sc ON sc.service_id = s.id
+LEFT JOIN at_locations sal ON sal.service_id = s.id
+LEFT JOIN phones p ON p.service_id = s.id
+LEFT JOIN languages la ON la.service_id = s.id
+LEFT JOIN attributes a ON a.link_id = s.id
+"""
+
+
+def _columns(name: str) -> list[str]:
+    return [f["name"] for f in resource(name)["schema"]["fields"]]
+
+
+def _object(con: duckdb.DuckDBPyConnection, name: str, alias: str) -> str:
+    """SQL for the JSON object (nulls left out) of an ``hsds_<name>`` row: the official fields it has."""
+    have = set(con.sql(f"SELECT * FROM hsds_{name} LIMIT 0").columns)
+    fields = ", ".join(f"'{c}': {alias}.{c}" for c in _columns(name) if c in have)
+    return f"json_merge_patch('{{}}', to_json({{{fields}}}))"
+
+
+def prepare(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> None:
+    """Build the ``hsds_*`` tables over every published meeting (scopes filter them)."""
+    _reference(con, now or datetime.now(UTC))
+    for name, sql in _tables_sql().items():
+        con.execute(f"CREATE OR REPLACE TEMP TABLE hsds_{name} AS {sql}")
+    objects = {f"{name}_json": _object(con, name, alias) for name, alias in (
+        ("attribute", "a"), ("address", "a"), ("location", "l"),
+        ("service_at_location", "s"), ("schedule", "s"), ("phone", "hsds_phone"), ("language", "hsds_language"),
+        ("organization", "hsds_organization"), ("service", "s"))}  # fmt: skip
+    objects["sal_json"] = objects.pop("service_at_location_json")
+    con.execute(SERVICE_JSON_SQL.format(**objects))
+
+
+def _scoped(name: str) -> str:
+    """SQL of the rows of ``hsds_<name>`` the scope needs, one per id."""
+    if name in ("taxonomy", "taxonomy_term"):
+        return f"SELECT * FROM hsds_{name}"
+    in_scope = f"SELECT meeting_id FROM {SCOPE_VIEW}"
+    if name == "organization":
+        return f"SELECT * FROM hsds_organization WHERE fellowship IN (SELECT fellowship FROM {SCOPE_VIEW})"
+    return f"SELECT DISTINCT ON (id) * FROM hsds_{name} WHERE meeting_id IN ({in_scope}) ORDER BY id, meeting_id"
+
+
+def _datapackage(scope: Scope, files: dict[str, str]) -> dict[str, Any]:
+    official = datapackage()
+    return {
+        "name": f"clearinghouse-meetings-{scope.region or 'all'}",
+        "title": f"Self-help group meetings: {scope.name}",
+        "description": "Meetings as Open Referral HSDS 3.0 (https://openreferral.org/): one service per meeting.",
+        "profile": official["profile"],
+        "version": official["version"],
+        "sources": [{"title": ATTRIBUTION, "path": "https://openreferral.org/"}],
+        "resources": [{**resource(name), "path": path} for name, path in files.items()],
+    }
+
+
+def write(con: duckdb.DuckDBPyConnection, scope: Scope, root: Path) -> list[dict[str, Any]]:
+    folder = f"{scope.folder}hsds/"
+    entries, paths = [], {}
+    for name in TABLES:
+        have = set(con.sql(f"SELECT * FROM hsds_{name} LIMIT 0").columns)
+        select = ", ".join(c if c in have else f"NULL AS {c}" for c in _columns(name))
+        path = target(root, folder + resource(name)["path"])
+        rows = copy(con, f"SELECT {select} FROM ({_scoped(name)}) ORDER BY id", path, "FORMAT csv, HEADER")
+        entries.append(file_entry(root, path, rows))
+        paths[name] = resource(name)["path"]
+    package = target(root, f"{folder}datapackage.json")
+    package.write_text(json.dumps(_datapackage(scope, paths), indent=2) + "\n")
+    services = target(root, f"{folder}services.json")
+    in_scope = f"meeting_id IN (SELECT meeting_id FROM {SCOPE_VIEW})"
+    count = write_json_items(
+        con, f"SELECT j FROM hsds_service_json WHERE {in_scope} ORDER BY meeting_id", services, "[\n", "\n]"
+    )
+    return [*entries, file_entry(root, package, None), file_entry(root, services, count)]

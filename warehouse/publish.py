@@ -1,0 +1,216 @@
+"""Publish a release: files built in a temporary folder, checksums verified, then ``latest`` swapped.
+
+``published/releases/<release_id>/`` is complete before it gets its final name, and ``published/latest``
+is a symlink replaced with one ``rename``: a reader that resolves ``latest`` once sees the old release or
+the new one, never a mix, and a publisher killed mid-way leaves only a ``.tmp-*`` folder the next publish
+removes. The formats are written by ``warehouse.exporters``: every meeting, then each region's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from transforms.regions import Region, assign
+from transforms.resolve import MEETING_FIELDS
+from warehouse.exporters import changes, hsds, meeting_guide, page, tables
+from warehouse.exporters.common import RELEASE_TABLE, Scope, file_entry, sha256_file
+from warehouse.release_db import write_release_duckdb
+
+SCHEMA_VERSION = "1.1"
+"""1.1: adds ``venue_id``, ``regions``, ``last_verified``, ``updated_at``; Meeting Guide, HSDS, GeoJSON,
+CHANGES.json and the release page."""
+PUBLISHED_COLUMNS = ["meeting_id", *MEETING_FIELDS, "sources", "venue_id", "regions", "first_seen", "last_seen",
+                     "last_verified", "updated_at"]  # fmt: skip
+"""The columns of meetings.parquet and meetings.csv and the GeoJSON properties, in order (``RELEASE_SQL``)."""
+FORMATS = (tables, meeting_guide, hsds)
+"""Exporters written once per scope (the whole release, then each region)."""
+
+RELEASE_SQL = f"""
+CREATE OR REPLACE TEMP TABLE {RELEASE_TABLE} AS
+SELECT m.meeting_id, {", ".join(f"m.{f}" for f in MEETING_FIELDS)}, m.sources, m.venue_id,
+       coalesce(r.regions, []::VARCHAR[]) AS regions, m.first_seen, m.last_seen, m.last_verified,
+       coalesce(h.valid_from, m.first_seen) AS updated_at
+FROM core.meetings m
+LEFT JOIN (SELECT meeting_id, list(region_id ORDER BY region_id) AS regions FROM core.meeting_regions
+           GROUP BY meeting_id) r USING (meeting_id)
+LEFT JOIN (SELECT meeting_id, max(valid_from) AS valid_from FROM core.meeting_history WHERE valid_to IS NULL
+           GROUP BY meeting_id) h USING (meeting_id)
+WHERE m.status = 'active'
+ORDER BY m.meeting_id
+"""
+"""Every published meeting with its regions and when its published fields last changed (``updated_at``)."""
+
+
+class ReleaseError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Release:
+    release_id: str
+    path: Path
+    manifest: dict[str, Any]
+
+
+def release_id_for(published: Path, run_id: str, run_started: datetime) -> str:
+    """The run's start time; a re-run of the same run gets its own release back, another run a suffix."""
+    base = run_started.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    for n in range(1, 1000):
+        candidate = base if n == 1 else f"{base}-{n}"
+        manifest = published / "releases" / candidate / "manifest.json"
+        if not manifest.exists() or json.loads(manifest.read_text()).get("run_id") == run_id:
+            return candidate
+    raise ReleaseError(f"too many releases started at {base}")
+
+
+def verify(release_dir: Path) -> dict[str, Any]:
+    """Check every file the manifest lists against its size and checksum; return the manifest."""
+    manifest = json.loads((release_dir / "manifest.json").read_text())
+    for entry in manifest["files"]:
+        path = release_dir / entry["path"]
+        if not path.is_file() or path.stat().st_size != entry["bytes"] or sha256_file(path) != entry["sha256"]:
+            raise ReleaseError(f"{release_dir.name}: {entry['path']} does not match its manifest checksum")
+    return manifest
+
+
+def current_release(published: Path) -> Path | None:
+    """The release ``latest`` points at (None before the first publish)."""
+    link = published / "latest"
+    return link.resolve() if link.exists() else None
+
+
+def _point_latest(published: Path, release_dir: Path) -> None:
+    link = published / "latest"
+    tmp = published / f".latest-{os.getpid()}"
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(Path("releases") / release_dir.name)
+    os.replace(tmp, link)
+
+
+def _remove_leftovers(published: Path) -> None:
+    """Folders and links of publishers that died mid-way. Only one process writes the warehouse (and so
+    publishes) at a time, so whatever is left is no one's."""
+    for tmp in (published / "releases").glob(".tmp-*"):
+        shutil.rmtree(tmp, ignore_errors=True)
+    for link in published.glob(".latest-*"):
+        link.unlink(missing_ok=True)
+
+
+def prune(published: Path, keep: int) -> list[str]:
+    """Delete all but the newest ``keep`` releases (never the one ``latest`` points at)."""
+    releases = sorted(p for p in (published / "releases").iterdir() if p.is_dir() and not p.name.startswith("."))
+    current = current_release(published)
+    removed = []
+    for old in releases[:-keep] if keep > 0 else []:
+        if old.resolve() != current:
+            shutil.rmtree(old)
+            removed.append(old.name)
+    return removed
+
+
+def _drop_release_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for name, kind in con.sql(
+        "SELECT table_name, table_type FROM information_schema.tables WHERE table_catalog = 'temp' "
+        "AND (starts_with(table_name, 'pub_') OR starts_with(table_name, 'hsds_'))"
+    ).fetchall():
+        con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} IF EXISTS {name}")
+
+
+def _build(
+    con: duckdb.DuckDBPyConnection,
+    root: Path,
+    release_id: str,
+    manifest_extra: dict[str, Any],
+    regions: Sequence[Region],
+    previous: Path | None,
+    check: Callable[[Path], dict[str, Any]] | None,
+) -> dict[str, Any]:
+    """Write every format into ``root``, gate it, then the page and the manifest; return the manifest."""
+    per_region = assign(con, list(regions))
+    con.execute(RELEASE_SQL)
+    try:
+        hsds.prepare(con)
+        files: list[dict[str, Any]] = []
+        for scope in (Scope(), *(Scope(r.id, r.name) for r in regions)):
+            scope.select(con)
+            for exporter in FORMATS:
+                files += exporter.write(con, scope, root)
+        entries, changed = changes.write(con, root, release_id, previous)
+        files += entries
+        # Analysts query this file while the nightly run holds the warehouse's write lock.
+        files.append(file_entry(root, write_release_duckdb(root, con), None))
+        extra = {**manifest_extra, "quality": check(root)} if check else dict(manifest_extra)
+        manifest = {
+            "release_id": release_id,
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "schema_version": SCHEMA_VERSION,
+            **extra,
+            "counts": {
+                **extra.get("counts", {}),
+                "meetings": con.sql(f"SELECT count(*) FROM {RELEASE_TABLE}").fetchall()[0][0],
+                "regions": per_region,
+                "changes": changed,
+            },
+        }
+        files += page.write(con, root, release_id, [(r.id, r.name) for r in regions], files, manifest)
+    finally:
+        _drop_release_tables(con)
+    manifest["files"] = files
+    (root / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=False, default=str))
+    return manifest
+
+
+def publish(
+    con: duckdb.DuckDBPyConnection,
+    published: Path,
+    release_id: str,
+    manifest_extra: dict[str, Any],
+    keep: int = 10,
+    check: Callable[[Path], dict[str, Any]] | None = None,
+    regions: Sequence[Region] = (),
+) -> Release:
+    """Build, verify and swap in a release. Re-publishing an existing release id only repoints ``latest``.
+
+    ``regions`` are assigned to the meetings (``core.meeting_regions``) and each gets its own files.
+    ``check`` (the release quality gate) sees every data file before the release gets its final name; what it
+    returns becomes ``manifest["quality"]``. When it raises, the files are removed and ``latest`` stays.
+    """
+    releases = published / "releases"
+    releases.mkdir(parents=True, exist_ok=True)
+    final = releases / release_id
+    if final.exists():
+        manifest = verify(final)
+    else:
+        _remove_leftovers(published)
+        tmp = releases / f".tmp-{release_id}-{os.getpid()}"
+        tmp.mkdir()
+        try:
+            manifest = _build(con, tmp, release_id, manifest_extra, regions, current_release(published), check)
+            verify(tmp)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        os.replace(tmp, final)
+    _point_latest(published, final)
+    prune(published, keep)
+    return Release(release_id=release_id, path=final, manifest=manifest)
+
+
+def rollback(published: Path, release_id: str) -> Release:
+    """Point ``latest`` back at an earlier release, after checking every file of it against its manifest."""
+    target = published / "releases" / release_id
+    if not (target / "manifest.json").is_file():
+        kept = sorted(p.name for p in (published / "releases").glob("[!.]*") if p.is_dir())
+        raise ReleaseError(f"no release {release_id!r} in {published / 'releases'}; kept: {', '.join(kept) or 'none'}")
+    manifest = verify(target)
+    _point_latest(published, target)
+    return Release(release_id=release_id, path=target, manifest=manifest)

@@ -1,0 +1,33 @@
+"""Operator reports read from the warehouse: what each source's current data contributed and what was not
+understood (quarantine reasons, unknown type codes)."""
+
+from __future__ import annotations
+
+import duckdb
+
+CURRENT = "SELECT source_id, current_fetch_id AS fetch_id FROM ops.source_state WHERE current_fetch_id IS NOT NULL"
+
+
+def reconciliation(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """Per source: parsed = normalized + quarantined for its current data."""
+    return con.sql(
+        f"""SELECT n.source_id, n.parsed, n.normalized, n.quarantined, n.parsed = n.normalized + n.quarantined
+            FROM ops.normalized_fetches n JOIN ({CURRENT}) c USING (source_id, fetch_id) ORDER BY 1"""
+    ).fetchall()
+
+
+def quarantine_reasons(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return con.sql(
+        f"""SELECT q.source_id, q.reason, count(*) AS records, any_value(q.value) AS example
+            FROM core.quarantine q JOIN ({CURRENT}) c USING (source_id, fetch_id)
+            GROUP BY ALL ORDER BY 1, 3 DESC"""
+    ).fetchall()
+
+
+def unknown_types(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """Type codes the crosswalk does not know, per source, most frequent first: add them to the crosswalk."""
+    return con.sql(
+        f"""SELECT u.source_id, u.fellowship, u.code, sum(u.count)::BIGINT AS records
+            FROM core.unknown_types u JOIN ({CURRENT}) c USING (source_id, fetch_id)
+            GROUP BY ALL ORDER BY 1, 4 DESC, 3"""
+    ).fetchall()
