@@ -90,6 +90,25 @@ def test_old_runs_are_pruned_from_the_store_and_the_site(warehouse, tmp_path, mo
     assert sorted(p.parent.parent.name for p in site.rglob("*.html")) == ["run-2", "run-3"]
 
 
+def test_a_gx_project_cut_short_by_a_killed_run_is_repaired(warehouse, tmp_path, monkeypatch, caplog):
+    """kill -9 while GX saves leaves a truncated config or result; the next process must not fail on it."""
+    validate_staging(warehouse, "run-1", ["src-a@4"])
+    project = tmp_path / "gx"
+    (result,) = project.joinpath("uncommitted", "validations").rglob("*.json")
+    result.write_text(result.read_text()[:100])
+    project.joinpath("great_expectations.yml").write_text("")
+    monkeypatch.setattr(runner, "_contexts", {})  # the next night is a new process
+    validate_staging(warehouse, "run-2", ["src-a@4"])
+    build_reports(warehouse, "run-2", tmp_path / "reports")
+    (aside,) = project.joinpath("damaged").iterdir()
+    assert aside.joinpath("great_expectations.yml").read_text() == ""
+    assert "could not be opened" in caplog.text and "unreadable validation result" in caplog.text
+    store = runner.context(tmp_path).validation_results_store
+    assert {k.run_id.run_name for k in store.list_keys()} == {"run-2"}
+    site = tmp_path / "reports" / "data_docs" / "validations" / "staging" / "source_records"
+    assert [p.parent.parent.name for p in site.rglob("*.html")] == ["run-2"]
+
+
 def test_sparkline_marks_held_and_failed_fetches():
     svg = sparkline([{"status": "ok", "records": 40}, {"status": "failed", "records": None},
                      {"status": "held", "records": 4}])  # fmt: skip

@@ -9,9 +9,10 @@ never at import.
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,10 @@ KEEP_RUNS = 30
 """Validation results (and their Data Docs pages) kept, in runs; older ones are pruned."""
 EXAMPLES = 5
 
+CODE_DERIVED = ("great_expectations.yml", "expectations", "validation_definitions", "checkpoints")
+"""The parts of the GX project rebuilt from ``suites.py`` every process; safe to set aside when damaged."""
+
+log = logging.getLogger("clearinghouse.quality")
 _contexts: dict[str, AbstractDataContext] = {}
 
 
@@ -65,13 +70,43 @@ def context(home: Path | None) -> AbstractDataContext:
     """The process's GX context for the warehouse in ``home``, with every suite registered from code."""
     key = str(home or "")
     if key not in _contexts:
-        ctx = gx.get_context(mode="file", project_root_dir=home) if home else gx.get_context(mode="ephemeral")
-        ctx.variables.progress_bars = {"globally": False}
-        if home:
-            ctx.variables.save()
-        _register(ctx)
-        _contexts[key] = ctx
+        if home is None:
+            _contexts[key] = _open(None)
+        else:
+            try:
+                _contexts[key] = _open(home)
+            except Exception as exc:  # any damage is repaired the same way, then retried once
+                aside = _set_aside_config(home / "gx")
+                log.warning(
+                    "Great Expectations project %s could not be opened (%s: %s) — most likely a run was killed "
+                    "while GX was saving it. Its config is rebuilt from the suites in code; the damaged files "
+                    "were moved to %s and validation history is kept.",
+                    home / "gx",
+                    type(exc).__name__,
+                    str(exc)[:200],
+                    aside,
+                )
+                _contexts[key] = _open(home)
     return _contexts[key]
+
+
+def _open(home: Path | None) -> AbstractDataContext:
+    ctx = gx.get_context(mode="file", project_root_dir=home) if home else gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = {"globally": False}
+    if home:
+        ctx.variables.save()
+    _register(ctx)
+    return ctx
+
+
+def _set_aside_config(project: Path) -> Path:
+    """Move the code-derived parts of a damaged GX project into ``damaged/<timestamp>/``."""
+    aside = project / "damaged" / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    aside.mkdir(parents=True)
+    for name in CODE_DERIVED:
+        if (project / name).exists():
+            (project / name).rename(aside / name)
+    return aside
 
 
 def _register(ctx: AbstractDataContext) -> None:
@@ -150,7 +185,7 @@ def build_data_docs(home: Path | None, site_dir: Path) -> Path:
         ctx.add_data_docs_site(site_name=SITE, site_config=site)
     store = ctx.validation_results_store
     kept = _prune(store, site_dir)
-    missing = [key for key in kept if not _page(site_dir, key).exists()]
+    missing = [key for key in kept if not _page(site_dir, key).exists() and _readable(store, key)]
     suites = [ExpectationSuiteIdentifier(name=suite.asset) for suite in SUITES]
     ctx.build_data_docs(site_names=[SITE], resource_identifiers=[*suites, *missing])
     return site_dir / "index.html"
@@ -159,6 +194,17 @@ def build_data_docs(home: Path | None, site_dir: Path) -> Path:
 def _page(site_dir: Path, key: Any) -> Path:
     *folders, name = key.to_tuple()
     return site_dir.joinpath("validations", *folders, f"{name}.html")
+
+
+def _readable(store: Any, key: Any) -> bool:
+    """A result cut short by a killed run cannot be rendered: drop it (with a warning) instead of failing."""
+    try:
+        store.get(key)
+    except Exception as exc:  # a truncated file surfaces as several parse errors
+        log.warning("dropping unreadable validation result %s (%s): a run was likely killed writing it", key, exc)
+        store.remove_key(key)
+        return False
+    return True
 
 
 def _prune(store: Any, site_dir: Path) -> list[Any]:
