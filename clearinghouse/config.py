@@ -34,6 +34,9 @@ class Settings:
     close_after_runs: int = 3
     """Consecutive healthy runs of its source a listing may be missing before its meeting closes."""
     regions_path: Path = DEFAULT_REGIONS
+    duckdb_memory_limit: str = "3GB"
+    """DuckDB's buffer pool for the warehouse (it spills to disk beyond it); DuckDB's own default is 80 % of
+    RAM, which lets one nightly run take most of the machine at a million meetings."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -78,4 +81,5 @@ def settings() -> Settings:
         keep_releases=int(_float("CLEARINGHOUSE_KEEP_RELEASES", 10)),
         close_after_runs=int(_float("CLEARINGHOUSE_CLOSE_AFTER_RUNS", 3)),
         regions_path=Path(os.environ.get("CLEARINGHOUSE_REGIONS", DEFAULT_REGIONS)).resolve(),
+        duckdb_memory_limit=os.environ.get("CLEARINGHOUSE_DUCKDB_MEMORY_LIMIT") or "3GB",
     )

@@ -161,7 +161,7 @@ def load_stage(run_id: str, fetches: list[dict[str, Any]], cfg: Settings | None 
 
     cfg = cfg or settings()
     records = [FetchRecord.from_json(f) for f in fetches]
-    with db.connect(cfg.warehouse_path) as con:
+    with db.connect(cfg.warehouse_path, memory_limit=cfg.duckdb_memory_limit) as con:
         crash_point("load")
         _start_run(con, run_id)
         load(con, run_id, cfg.raw_dir, records)
@@ -193,7 +193,7 @@ def normalize_stage(run_id: str, sources_path: Path | None = None, cfg: Settings
 
     cfg = cfg or settings()
     sources = {s.id: s for s in load_sources(sources_path or cfg.sources_path)}
-    with db.connect(cfg.warehouse_path) as con:
+    with db.connect(cfg.warehouse_path, memory_limit=cfg.duckdb_memory_limit) as con:
         summary = normalize_pending(con, sources, run_id)
         counts = pa.table(
             {
@@ -219,7 +219,7 @@ def quality_stage(run_id: str, cfg: Settings | None = None) -> dict[str, Any]:
     from warehouse.quality import QualityGateFailed, validate_core
 
     cfg = cfg or settings()
-    with db.connect(cfg.warehouse_path) as con:
+    with db.connect(cfg.warehouse_path, memory_limit=cfg.duckdb_memory_limit) as con:
         try:
             return validate_core(con, run_id)
         except QualityGateFailed as exc:
@@ -257,7 +257,7 @@ def resolve_stage(
 
     cfg = cfg or settings()
     sources = [s for s in load_sources(sources_path or cfg.sources_path) if s.enabled or s.id in (only or [])]
-    with db.connect(cfg.warehouse_path) as con:
+    with db.connect(cfg.warehouse_path, memory_limit=cfg.duckdb_memory_limit) as con:
         crash_point("resolve")
         now = datetime.now(UTC)
         counts = resolve(con, [s.id for s in sources], now, priorities={s.id: s.priority for s in sources},
@@ -313,7 +313,7 @@ def publish_stage(run_id: str, sources_path: Path | None = None, cfg: Settings |
     cfg = cfg or settings()
     regions = load_regions(cfg.regions_path)
     sources = [s for s in load_sources(sources_path or cfg.sources_path) if s.enabled]
-    with db.connect(cfg.warehouse_path) as con:
+    with db.connect(cfg.warehouse_path, memory_limit=cfg.duckdb_memory_limit) as con:
         crash_point("publish")
         _start_run(con, run_id)
         started = con.execute("SELECT started_at FROM ops.runs WHERE run_id = ?", [run_id]).fetchall()[0][0]

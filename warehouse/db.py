@@ -69,10 +69,14 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 @contextmanager
-def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection to the warehouse, migrated when opened for writing."""
+def connect(
+    path: Path, read_only: bool = False, memory_limit: str | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the warehouse, migrated when opened for writing; ``memory_limit`` caps DuckDB's
+    buffer pool (``Settings.duckdb_memory_limit``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    config = {"memory_limit": memory_limit} if memory_limit else {}
+    con = duckdb.connect(str(path), read_only=read_only, config=config)
     try:
         if not read_only:
             migrate(con)

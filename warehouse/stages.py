@@ -36,15 +36,32 @@ PRE_QUARANTINE = """
 """
 
 
+NORMALIZE_BATCH_RECORDS = 100_000
+"""Records normalized (and committed) together: bounds memory at a million records; a fetch is never split."""
+
+
+def batches(sizes: list[tuple[str, int]], limit: int = NORMALIZE_BATCH_RECORDS) -> list[list[str]]:
+    """Fetch ids packed in order into batches of at most ``limit`` records (a bigger fetch is a batch alone)."""
+    out: list[list[str]] = []
+    total = 0
+    for fetch_id, records in sizes:
+        if not out or total + records > limit:
+            out.append([])
+            total = 0
+        out[-1].append(fetch_id)
+        total += records
+    return out
+
+
 def normalize_pending(
     con: duckdb.DuckDBPyConnection, sources: Mapping[str, Source], run_id: str
 ) -> dict[str, dict[str, int]]:
-    """Validate and normalize every current fetch not normalized yet, in one batch; return counts per source.
+    """Validate and normalize every current fetch not normalized yet; return counts per source.
 
-    Records the staging suite rejects are quarantined before normalization, so per fetch
-    parsed = normalized + quarantined still holds.
+    The staging suite validates them all in one run; records it rejects are quarantined before normalization,
+    so per fetch parsed = normalized + quarantined still holds. Normalization goes in batches of about
+    ``NORMALIZE_BATCH_RECORDS``, one transaction each: a run killed mid-way resumes at the next batch.
     """
-    from transforms.normalize import normalize
     from warehouse.quality import validate_staging
 
     fetch_ids = [row[0] for row in con.sql(PENDING_FETCHES).fetchall()]
@@ -52,7 +69,31 @@ def normalize_pending(
         return {}
     pre = con.sql(PRE_QUARANTINE, params={"fetch_ids": fetch_ids}).to_arrow_table()
     pre = pa.concat_tables([pre, validate_staging(con, run_id, fetch_ids).cast(pre.schema)])
+    sizes = con.sql(
+        """SELECT fetch_id, count(*) FROM staging.source_records WHERE fetch_id IN (SELECT unnest($fetch_ids))
+           GROUP BY fetch_id ORDER BY fetch_id""",
+        params={"fetch_ids": fetch_ids},
+    ).fetchall()
     con.register("pre_quarantine", pre)
+    try:
+        summary: dict[str, dict[str, int]] = {}
+        records = dict(sizes)
+        planned = batches(sizes, NORMALIZE_BATCH_RECORDS)
+        for number, batch in enumerate(planned, 1):
+            log.info("normalizing batch %d/%d: %d fetches, %d records", number, len(planned), len(batch),
+                     sum(records[f] for f in batch))  # fmt: skip
+            summary |= _normalize_batch(con, sources, batch)
+        return summary
+    finally:
+        con.unregister("pre_quarantine")
+
+
+def _normalize_batch(
+    con: duckdb.DuckDBPyConnection, sources: Mapping[str, Source], fetch_ids: list[str]
+) -> dict[str, dict[str, int]]:
+    """Normalize the fetches ``fetch_ids`` (``pre_quarantine`` registered) and commit them with their counts."""
+    from transforms.normalize import normalize
+
     staging = con.sql(
         """SELECT * FROM staging.source_records s
            WHERE fetch_id IN (SELECT unnest($fetch_ids))
@@ -62,6 +103,9 @@ def normalize_pending(
         params={"fetch_ids": fetch_ids},
     ).to_arrow_table()
     result = normalize(staging, sources)
+    del staging
+    pre = con.sql("SELECT * FROM pre_quarantine WHERE fetch_id IN (SELECT unnest($fetch_ids))",
+                  params={"fetch_ids": fetch_ids}).to_arrow_table()  # fmt: skip
     quarantine = pa.concat_tables([pre, result.quarantine.select(pre.schema.names).cast(pre.schema)])
     con.register("new_versions", result.versions)
     con.register("new_quarantine", quarantine)
@@ -115,6 +159,6 @@ def normalize_pending(
         con.execute("ROLLBACK")
         raise
     finally:
-        for name in ("pre_quarantine", "new_versions", "new_quarantine", "new_unknown"):
+        for name in ("new_versions", "new_quarantine", "new_unknown"):
             con.unregister(name)
     return summary

@@ -13,6 +13,7 @@ import yaml
 from clearinghouse.cli import main
 from tests.conftest import SNAPSHOTS
 from tests.support import serve
+from warehouse import stages
 
 JSON = "application/json"
 NEPA = (SNAPSHOTS / "mg" / "aaintergroupnepa_ne-pennsylvania_2026-03-20.json").read_bytes()
@@ -73,7 +74,9 @@ def home(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="module")
 def two_runs(home: Path, tmp_path_factory: pytest.TempPathFactory):
     tmp_path = tmp_path_factory.mktemp("registry")
-    with serve(routes()) as base:
+    # Small batches, so the first night normalizes GNY (1,555 records) alone, then NEPA, then Sussex.
+    with serve(routes()) as base, pytest.MonkeyPatch.context() as mp:
+        mp.setattr(stages, "NORMALIZE_BATCH_RECORDS", 600)
         sources = registry(tmp_path, base)
         assert main(["run", "--sources", str(sources)]) == 0
         first = manifest(home)
@@ -82,6 +85,12 @@ def two_runs(home: Path, tmp_path_factory: pytest.TempPathFactory):
         second = manifest(home)
         ids_second = pq.read_table(home / "published" / "latest" / "meetings.parquet").column("meeting_id")
     return first, second, ids_first.to_pylist(), ids_second.to_pylist()
+
+
+def test_normalize_batches_hold_whole_fetches_in_order():
+    sizes = [("a", 1555), ("b", 480), ("c", 123), ("d", 100), ("e", 600)]
+    assert stages.batches(sizes, limit=600) == [["a"], ["b"], ["c", "d"], ["e"]]
+    assert stages.batches([], limit=600) == []
 
 
 def status(m: dict) -> dict[str, str]:
