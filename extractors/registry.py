@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,18 @@ SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
 class RegistryError(ValueError):
     """The registry cannot be used as written; the message lists every problem, one per line."""
+
+
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader when PyYAML has it (a national registry is thousands of entries), else the pure one."""
+
+
+@cache
+def _iana_zones() -> frozenset[str]:
+    """Read once: ``available_timezones()`` walks the zoneinfo tree (12 ms), and a registry has thousands of sources."""
+    from zoneinfo import available_timezones
+
+    return frozenset(available_timezones())
 
 
 class Source(BaseModel):
@@ -83,9 +96,7 @@ class Source(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str | None) -> str | None:
-        from zoneinfo import available_timezones
-
-        if value is not None and value not in available_timezones():
+        if value is not None and value not in _iana_zones():
             raise ValueError("expected an IANA time zone such as America/New_York")
         return value
 
@@ -149,7 +160,7 @@ def load_registry(path: Path | str) -> list[Source]:
     seen: dict[str, Path] = {}
     for file in _files(Path(path)):
         try:
-            doc = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+            doc = yaml.load(file.read_text(encoding="utf-8"), Loader=_YAML_LOADER) or {}
         except yaml.YAMLError as exc:
             problems.append(f"{file}: not valid YAML: {exc}")
             continue
