@@ -149,11 +149,21 @@ def _record(
             examples = [{"error": o.error}] if o.error else mine[: runner.EXAMPLES]
             rows.append([*head, source_id, fetch_id, o.error is None and not mine, len(mine),
                          {**details, "examples": examples}, now])  # fmt: skip
-    con.executemany(
-        "INSERT INTO ops.dq_results (run_id, suite, expectation, severity, source_id, fetch_id, success, "
-        "unexpected_count, details, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [[*r[:8], json.dumps(r[8], default=str), r[9]] for r in rows],
-    )
+    # One set-based insert: executemany runs a statement per row (12 s for the 15,000 rows of 1,000 sources).
+    columns = ("run_id", "suite", "expectation", "severity", "source_id", "fetch_id", "success", "unexpected_count")
+    table = pa.table(
+        {
+            **{name: pa.array([r[i] for r in rows], pa.bool_() if name == "success" else None)
+               for i, name in enumerate(columns)},
+            "details": pa.array([json.dumps(r[8], default=str) for r in rows], pa.string()),
+            "checked_at": pa.array([r[9] for r in rows], pa.timestamp("us", tz="UTC")),
+        }
+    )  # fmt: skip
+    con.register("dq_rows", table)
+    try:
+        con.execute("INSERT INTO ops.dq_results BY NAME SELECT * FROM dq_rows")
+    finally:
+        con.unregister("dq_rows")
 
 
 def _failures(suite: Suite, outcomes: list[Outcome]) -> list[dict[str, Any]]:
