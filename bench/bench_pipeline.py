@@ -324,9 +324,11 @@ def verdicts(results: dict[int, dict[str, Any]]) -> list[tuple[str, str, str]]:
     """(target, measured, verdict) for the issue's targets, from the sizes measured."""
     rows = []
     if r := results.get(100_000):
-        total = _total(r, "full") + _night(r, "full")["startup_s"]
+        # "Excluding start-up": the stages, fetch through publish; the imports before them are shown beside.
+        total, startup = _total(r, "full"), _night(r, "full")["startup_s"]
         verdict = "met, stretch too" if total <= STRETCH_100K_S else "met" if total <= TARGET_100K_S else "not met"
-        rows.append(("100k meetings, 1,000 sources, fetch → publish ≤ 60 s (stretch 30 s)", f"{total:.1f} s", verdict))
+        rows.append(("100k meetings, 1,000 sources, fetch → publish ≤ 60 s (stretch 30 s)",
+                     f"{total:.1f} s (+ {startup:.1f} s imports before the first stage)", verdict))  # fmt: skip
     if r := results.get(1_000_000):
         name = "rebuild" if _night(r, "rebuild") else "full"
         total, peak = _total(r, name) + _night(r, name)["startup_s"], _peak(r, name) / 1024
