@@ -8,14 +8,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from transforms.model import FELLOWSHIPS
+from transforms.model import FELLOWSHIPS, iana_zones
 
 FAMILIES = ("meeting_guide", "bmlt", "tsml_csv", "recipe")
 HTML_FAMILY_PREFIX = "html:"
@@ -28,14 +27,6 @@ class RegistryError(ValueError):
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's safe loader when PyYAML has it (a national registry is thousands of entries), else the pure one."""
-
-
-@cache
-def _iana_zones() -> frozenset[str]:
-    """Read once: ``available_timezones()`` walks the zoneinfo tree (12 ms), and a registry has thousands of sources."""
-    from zoneinfo import available_timezones
-
-    return frozenset(available_timezones())
 
 
 class Source(BaseModel):
@@ -96,7 +87,7 @@ class Source(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str | None) -> str | None:
-        if value is not None and value not in _iana_zones():
+        if value is not None and value not in iana_zones():
             raise ValueError("expected an IANA time zone such as America/New_York")
         return value
 

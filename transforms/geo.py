@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from functools import cache
 from importlib import resources
 from typing import NamedTuple
-from zoneinfo import available_timezones
 
 import zipcodes
 from timezonefinder import TimezoneFinder
 
+from transforms.model import iana_zones
 from transforms.refdata import data_rows
 
 _ZIP = re.compile(r"^(?P<zip>\d{3,5})(?:\.0+)?(?:\s*-\s*(?:(?P<ext>\d{4})|\d*))?$")
@@ -110,7 +110,7 @@ def zip_info(postal_code: str | None, country: str | None) -> ZipInfo | None:
 
 @cache
 def _timezone_names() -> dict[str, str]:
-    return {name.lower(): name for name in available_timezones()}
+    return {name.lower(): name for name in iana_zones()}
 
 
 def valid_timezone(value: str | None) -> str | None:

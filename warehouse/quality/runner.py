@@ -70,23 +70,22 @@ def context(home: Path | None) -> AbstractDataContext:
     """The process's GX context for the warehouse in ``home``, with every suite registered from code."""
     key = str(home or "")
     if key not in _contexts:
-        if home is None:
-            _contexts[key] = _open(None)
-        else:
-            try:
-                _contexts[key] = _open(home)
-            except Exception as exc:  # any damage is repaired the same way, then retried once
-                aside = _set_aside_config(home / "gx")
-                log.warning(
-                    "Great Expectations project %s could not be opened (%s: %s) — most likely a run was killed "
-                    "while GX was saving it. Its config is rebuilt from the suites in code; the damaged files "
-                    "were moved to %s and validation history is kept.",
-                    home / "gx",
-                    type(exc).__name__,
-                    str(exc)[:200],
-                    aside,
-                )
-                _contexts[key] = _open(home)
+        try:
+            _contexts[key] = _open(home)
+        except Exception as exc:  # any damage to a file project is repaired the same way, then retried once
+            if home is None:
+                raise
+            aside = _set_aside_config(home / "gx")
+            log.warning(
+                "Great Expectations project %s could not be opened (%s: %s) — most likely a run was killed "
+                "while GX was saving it. Its config is rebuilt from the suites in code; the damaged files "
+                "were moved to %s and validation history is kept.",
+                home / "gx",
+                type(exc).__name__,
+                str(exc)[:200],
+                aside,
+            )
+            _contexts[key] = _open(home)
     return _contexts[key]
 
 

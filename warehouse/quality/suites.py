@@ -15,11 +15,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from zoneinfo import available_timezones
 
 import great_expectations.expectations as gxe
 
-from transforms.model import ATTENDANCE, FELLOWSHIPS, GEO_PRECISION, OPEN_CLOSED, TIMEZONE_SOURCES, WEEKDAYS
+from transforms.model import (
+    ATTENDANCE,
+    FELLOWSHIPS,
+    GEO_PRECISION,
+    OPEN_CLOSED,
+    TIMEZONE_SOURCES,
+    WEEKDAYS,
+    iana_zones,
+)
 
 Severity = Literal["critical", "warning"]
 
@@ -130,7 +137,7 @@ CORE_VERSIONS = Suite(
         _check("attendance_valid", "critical", gxe.ExpectColumnValuesToBeInSet, "one of the attendance modes",
                column="attendance", value_set=list(ATTENDANCE)),
         _check("timezone_iana", "critical", gxe.ExpectColumnValuesToBeInSet, "an IANA time zone name",
-               column="timezone", value_set=sorted(available_timezones())),
+               column="timezone", value_set=sorted(iana_zones())),
         _check("geo_precision_valid", "warning", gxe.ExpectColumnValuesToBeInSet, "rooftop, postal or none",
                column="geo_precision", value_set=list(GEO_PRECISION)),
         _check("timezone_source_valid", "warning", gxe.ExpectColumnValuesToBeInSet,
