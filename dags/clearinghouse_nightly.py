@@ -57,7 +57,12 @@ def _alert(context) -> None:
     },
     params={
         "only": Param([], type="array", description="Run only these source ids (empty: every enabled source)."),
-        "replay_date": Param(None, type=["null", "string"], description="YYYY-MM-DD: replay the raw archive."),
+        "replay_date": Param(
+            None,
+            type=["null", "string"],
+            pattern=r"^\d{4}-\d{2}-\d{2}$",
+            description="YYYY-MM-DD: replay the raw archive.",
+        ),
     },
 )
 def clearinghouse_nightly():

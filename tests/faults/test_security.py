@@ -34,7 +34,7 @@ from tests.faults.server import FaultSite, Reply, RequireKey, fault_sites, refus
 
 pytestmark = pytest.mark.slow
 
-KEY_ENV = "FAULTS_FEED_KEY"
+KEY_ENV = "CLEARINGHOUSE_FEED_KEY_FAULTS"
 SECRET = "k3y-Vault/7+x=&q"
 """A feed key with the characters URLs encode, so every encoded form must be redacted too."""
 SECRET_FORMS = sorted({SECRET, quote(SECRET, safe=""), quote_plus(SECRET), quote(SECRET)})
