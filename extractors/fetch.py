@@ -22,7 +22,7 @@ from clearinghouse import ids
 from clearinghouse.config import Settings
 from extractors.archive import Archive, FetchRecord, PartRecord, snapshot_hash
 from extractors.families import family_module
-from extractors.http import PoliteClient, redact
+from extractors.http import PoliteClient, redact, redact_body
 from extractors.records import (
     OffScopeLink,
     ParseError,
@@ -81,7 +81,7 @@ def _make_getter(source: Source, record: FetchRecord, archive: Archive, client: 
             digest, path = prior["sha256"], prior["path"]
             content_type = prior.get("content_type", "")
         else:
-            body, content_type = response.body, response.content_type
+            body, content_type = redact_body(response.body, source.secret), response.content_type
             digest, path = archive.store_body(source.id, day, body, content_type, url)
         record.parts.append(
             PartRecord(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
+import json
 import logging
 import re
 import threading
@@ -84,13 +85,30 @@ class Response:
     """The ``Location`` of a redirect answer, before it is followed (internal)."""
 
 
+def _forms(secret: str) -> list[str]:
+    """The ways a secret is written in URLs and bodies: as is, percent-encoded, and JSON-escaped."""
+    forms = {secret, quote(secret, safe=""), quote(secret), quote_plus(secret), json.dumps(secret)[1:-1],
+             secret.replace("/", "\\/")}  # fmt: skip
+    return sorted(forms, key=len, reverse=True)
+
+
 def redact(text: str, secret: str | None) -> str:
     """``text`` with ``secret`` replaced by ``***``, also in the percent-encoded forms a URL carries it in."""
     if not secret:
         return text
-    for form in sorted({secret, quote(secret, safe=""), quote_plus(secret)}, key=len, reverse=True):
+    for form in _forms(secret):
         text = text.replace(form, "***")
     return text
+
+
+def redact_body(body: bytes, secret: str | None) -> bytes:
+    """A response body with the feed key replaced by ``***``: a source that echoes the request URL (a
+    ``next`` link, an error page) would otherwise write the key into the raw archive."""
+    if not secret:
+        return body
+    for form in _forms(secret):
+        body = body.replace(form.encode(), b"***")
+    return body
 
 
 class _RedactSecrets(logging.Filter):
@@ -632,8 +650,13 @@ def _without_secret(url: str, secret: str) -> str:
 
 
 def _with_param(url: str, name: str, value: str) -> str:
-    """``url`` with one more query parameter, leaving the existing query exactly as written."""
+    """``url`` with the query parameter ``name`` set to ``value``; the rest of the query stays as written
+    unless it already had ``name`` (a link from a redacted page: ``key=***``), which is replaced."""
     parts = urlsplit(url)
+    query = parts.query
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if any(k == name for k, _ in pairs):
+        query = urlencode([(k, v) for k, v in pairs if k != name])
     extra = urlencode({name: value})
-    query = f"{parts.query}&{extra}" if parts.query else extra
+    query = f"{query}&{extra}" if query else extra
     return urlunsplit(parts._replace(query=query))

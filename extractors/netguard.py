@@ -75,7 +75,7 @@ def refusal(ip: IPAddress, allow_private: bool) -> str | None:
         return "a cloud metadata address"
     if target.is_link_local:
         return "a link-local address"
-    if target.is_unspecified or target.is_multicast or target.is_reserved:
+    if target.is_unspecified or target.is_multicast or (target.is_reserved and not target.is_loopback):
         return "an address no server has (unspecified, multicast or reserved)"
     if target.is_global or allow_private:
         return None

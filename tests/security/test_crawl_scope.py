@@ -20,7 +20,7 @@ import pytest
 from rich.console import Console
 
 from extractors import netguard
-from tests.faults.harness import encode, meeting_guide_feed, mg_source
+from tests.faults.harness import RECIPE, encode, meeting_guide_feed, mg_source, recipe_page
 from tests.faults.server import HTML, FaultSite, Reply
 from tests.security.conftest import KEY, KEY_ENV, Run, run_pipeline
 
@@ -28,19 +28,11 @@ pytestmark = pytest.mark.slow
 
 FINDER = Path(__file__).parents[1] / "fixtures" / "html" / "finder"
 KEY_FORMS = {KEY, quote(KEY, safe=""), quote_plus(KEY)}
-RECIPE = {"rows": "tr.m", "next_page": "a.next",
-          "fields": {"weekday": "td:nth-of-type(1)", "start_time": "td:nth-of-type(2)",
-                     "name": "td:nth-of-type(3)", "address": "td:nth-of-type(4)"}}  # fmt: skip
 METADATA = "http://169.254.169.254/latest/meta-data/"
 
 
-def recipe_page(label: str, next_href: str | None = None) -> Reply:
-    rows = "".join(
-        f"<tr class='m'><td>Monday</td><td>7:00 PM</td><td>{label} Group {i}</td><td>{100 + i} Main St</td></tr>"
-        for i in range(3)
-    )
-    link = f"<a class='next' href='{next_href}'>next page</a>" if next_href else ""
-    return Reply(body=f"<html><body><table>{rows}</table>{link}</body></html>".encode(), content_type=HTML)
+def recipe(label: str, next_href: str | None = None) -> Reply:
+    return Reply(body=recipe_page(label, next_href), content_type=HTML)
 
 
 def hostport(site: FaultSite) -> str:
@@ -68,8 +60,8 @@ class Attack:
 def attack(tmp_path_factory: pytest.TempPathFactory, sites: Callable[[], FaultSite]) -> Iterator[Attack]:
     s = {name: sites() for name in ("recipe", "steal", "recipe2", "cdn", "finder", "feeds", "admin", "moved")}
     keyed = {"auth": KEY_ENV}
-    s["steal"].route("/steal/index.html", recipe_page("Stolen"))
-    s["cdn"].route("/page-2.html", recipe_page("Second Page"))
+    s["steal"].route("/steal/index.html", recipe("Stolen"))
+    s["cdn"].route("/page-2.html", recipe("Second Page"))
     s["admin"].route("/admin", Reply(body=encode(meeting_guide_feed("admin", 3))))
     s["moved"].route("/moved.json", Reply(body=encode(meeting_guide_feed("moved", 4))))
     listing = (FINDER / "meetings.html").read_text()
@@ -82,9 +74,9 @@ def attack(tmp_path_factory: pytest.TempPathFactory, sites: Callable[[], FaultSi
     admin = f"http://localhost:{s['admin'].url.rsplit(':', 1)[1]}/admin"
     moved = f"{s['moved'].url}/moved.json?key={quote(KEY, safe='')}&v=2"
     sources = [
-        mg_source("recipe-next-page", s["recipe"].route("/list.html", recipe_page(
+        mg_source("recipe-next-page", s["recipe"].route("/list.html", recipe(
             "Recipe", f"{s['steal'].url}/steal/index.html")), kind="recipe", recipe=RECIPE, **keyed),
-        mg_source("recipe-allowed-host", s["recipe2"].route("/list.html", recipe_page(
+        mg_source("recipe-allowed-host", s["recipe2"].route("/list.html", recipe(
             "Allowed", f"{s['cdn'].url}/page-2.html")), kind="recipe", recipe=RECIPE,
             allowed_hosts=[hostport(s["cdn"])], **keyed),
         mg_source("finder-details", s["finder"].route("/meetings/", Reply(body=listing.encode(), content_type=HTML)),
