@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from clearinghouse import pipeline, serve
-from clearinghouse.config import REPO_ROOT, settings
+from clearinghouse.config import ALLOW_PRIVATE_ADDRESSES, REPO_ROOT, settings
+from clearinghouse.paths import UnsafePath, replay_day
 from extractors.registry import RegistryError, load_registry
 from warehouse.errors import QualityGateFailed
 
@@ -34,7 +36,11 @@ def print_summary(summary: dict[str, Any], out: Console | None = None) -> None:
         table.add_column(column, overflow="fold")
     for s in summary["sources"]:
         style = STATUS_STYLE.get(s["status"], "")
-        table.add_row(s["id"], f"[{style}]{s['status']}[/]", str(s.get("records", "")), s.get("reason") or "")
+        notes = [s.get("reason") or ""]
+        if s.get("off_scope_links"):
+            notes.append(f"skipped {s['off_scope_links']} link(s) to hosts outside the source's scope")
+        table.add_row(escape(s["id"]), f"[{style}]{escape(s['status'])}[/]", str(s.get("records", "")),
+                      escape("; ".join(n for n in notes if n)))  # fmt: skip
     out.print(table)
     counts = summary["counts"]
     states = [s["status"] for s in summary["sources"]]
@@ -53,6 +59,7 @@ def print_summary(summary: dict[str, Any], out: Console | None = None) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    replay = replay_day(args.replay) if args.replay is not None else None
     sources = pipeline.registry(args.sources, args.only)
     run_id = pipeline.new_run_id()
     with Progress(
@@ -67,7 +74,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         def done(result: dict[str, Any]) -> None:
             progress.update(task, advance=1, description=f"fetch {result['source_id']}: {result['status']}")
 
-        fetches = pipeline.fetch_all(sources, replay_day=args.replay, workers=args.workers, on_done=done)
+        fetches = pipeline.fetch_all(sources, replay_day=replay, workers=args.workers, on_done=done)
         stages = [
             ("load", lambda: pipeline.load_stage(run_id, fetches)),
             ("normalize", lambda: pipeline.normalize_stage(run_id, args.sources)),
@@ -158,6 +165,7 @@ def cmd_airflow_run(args: argparse.Namespace) -> int:
     if not args.live:
         server, env["CLEARINGHOUSE_DEMO_URL"] = demo.start()
         env.setdefault("CLEARINGHOUSE_MIN_DELAY_S", "0")
+        env[ALLOW_PRIVATE_ADDRESSES] = "true"  # the snapshot server is on 127.0.0.1; a live run never sets it
         console.print(f"demo mode: registry URLs answered from recorded snapshots at {env['CLEARINGHOUSE_DEMO_URL']}")
     airflow = str(Path(sys.executable).with_name("airflow"))
     try:
@@ -311,14 +319,21 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except RegistryError as exc:
-        console.print(f"[bold red]registry error[/]\n{exc}")
+        console.print(f"[bold red]registry error[/]\n{escape(str(exc))}")
         return 2
+    except UnsafePath as exc:
+        console.print(f"[bold red]refused[/]: {escape(str(exc))}")
+        return 1
     except QualityGateFailed as exc:
-        console.print(f"[bold red]release blocked[/]: {exc}; `latest` still points at the previous release")
+        console.print(
+            f"[bold red]release blocked[/]: {escape(str(exc))}; `latest` still points at the previous release"
+        )
         for failed in exc.failed:
             console.print(
-                f"  {failed.get('suite', '')}.{failed['expectation']}: {failed['unexpected_count']} rows, "
-                f"e.g. {failed.get('examples', [])[:3]}"
+                escape(
+                    f"  {failed.get('suite', '')}.{failed['expectation']}: {failed['unexpected_count']} rows, "
+                    f"e.g. {failed.get('examples', [])[:3]}"
+                )
             )
         console.print(f"details: {settings().reports_dir / 'scorecard.html'} and the Data Docs beside it")
         return 3

@@ -14,6 +14,7 @@ from clearinghouse import __version__
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCES = REPO_ROOT / "sources" / "demo.yaml"
 DEFAULT_REGIONS = REPO_ROOT / "regions"
+ALLOW_PRIVATE_ADDRESSES = "CLEARINGHOUSE_ALLOW_PRIVATE_ADDRESSES"
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,10 @@ class Settings:
     close_after_runs: int = 3
     """Consecutive healthy runs of its source a listing may be missing before its meeting closes."""
     regions_path: Path = DEFAULT_REGIONS
+    allow_private_addresses: bool = False
+    """Let sources reach loopback and private addresses (the demo and the tests serve from 127.0.0.1). Off in
+    production: a hostile source could otherwise make the crawler call internal services. Cloud metadata and
+    link-local addresses stay refused either way (``extractors.netguard``)."""
     duckdb_memory_limit: str = "3GB"
     """DuckDB's buffer pool for the warehouse (it spills to disk beyond it); DuckDB's own default is 80 % of
     RAM, which lets one nightly run take most of the machine at a million meetings."""
@@ -65,6 +70,17 @@ def _float(name: str, default: float) -> float:
     return float(value) if value not in (None, "") else default
 
 
+TRUE = ("1", "true", "yes", "on")
+FALSE = ("", "0", "false", "no", "off")
+
+
+def _bool(name: str) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if value not in TRUE + FALSE:
+        raise ValueError(f"{name}={os.environ[name]!r}: expected true or false")
+    return value in TRUE
+
+
 def settings() -> Settings:
     """Settings for this process; read at call time so tests and Airflow tasks can set the environment first."""
     return Settings(
@@ -81,5 +97,6 @@ def settings() -> Settings:
         keep_releases=int(_float("CLEARINGHOUSE_KEEP_RELEASES", 10)),
         close_after_runs=int(_float("CLEARINGHOUSE_CLOSE_AFTER_RUNS", 3)),
         regions_path=Path(os.environ.get("CLEARINGHOUSE_REGIONS", DEFAULT_REGIONS)).resolve(),
+        allow_private_addresses=_bool(ALLOW_PRIVATE_ADDRESSES),
         duckdb_memory_limit=os.environ.get("CLEARINGHOUSE_DUCKDB_MEMORY_LIMIT") or "3GB",
     )

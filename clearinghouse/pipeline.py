@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import pyarrow as pa
 
 from clearinghouse.config import Settings, settings
+from clearinghouse.paths import replay_day as checked_day
 from clearinghouse.testing import crash_point
 from extractors.archive import FetchRecord
 from extractors.fetch import ParsePool, Stager, fetch_source, replay_source, stage_records
@@ -80,7 +81,7 @@ def fetch_one(source: Source, cfg: Settings | None = None, replay_day: str | Non
     """Fetch (or replay from the archive) one source; the result is small and JSON-able (an XCom)."""
     cfg = cfg or settings()
     if replay_day:
-        return replay_source(source, cfg, replay_day).to_json()
+        return replay_source(source, cfg, checked_day(replay_day)).to_json()
     client = PoliteClient.from_settings(cfg)
     try:
         return fetch_source(source, cfg, client).to_json()
@@ -109,6 +110,7 @@ def fetch_all(
     source is its own queue. With many sources, snapshots are parsed in one worker process per core.
     """
     cfg = cfg or settings()
+    replay_day = checked_day(replay_day) if replay_day else None
     client = PoliteClient.from_settings(cfg)
     cores = os.cpu_count() or 1
     parse_pool = ParsePool(cores) if cores > 1 and len(sources) >= PARSE_POOL_MIN_SOURCES else None
@@ -270,7 +272,8 @@ def _source_report(con, run_id: str, sources: list[Source]) -> list[dict[str, An
         """
         SELECT st.source_id, r.status, r.reason, st.last_good_at, st.current_fetch_id,
                (SELECT count(*) FROM core.meetings m, unnest(m.sources) AS u(p)
-                WHERE m.status = 'active' AND p.source_id = st.source_id) AS published
+                WHERE m.status = 'active' AND p.source_id = st.source_id) AS published,
+               (SELECT f.off_scope_links FROM raw.fetches f WHERE f.fetch_id = r.fetch_id) AS off_scope
         FROM ops.source_state st
         LEFT JOIN (SELECT r.* FROM ops.source_runs r LEFT JOIN ops.runs u USING (run_id)
                    QUALIFY row_number() OVER (PARTITION BY r.source_id
@@ -283,7 +286,9 @@ def _source_report(con, run_id: str, sources: list[Source]) -> list[dict[str, An
     report = []
     now = datetime.now(UTC)
     for source in sources:
-        _, status, reason, last_good, _, published = by_id.get(source.id, (source.id, None, None, None, None, 0))
+        _, status, reason, last_good, _, published, off_scope = by_id.get(
+            source.id, (source.id, None, None, None, None, 0, 0)
+        )
         if status is None:
             status, reason = "failed", "not fetched in this run"
         if status in ("failed", "held") and last_good is not None and now - last_good > STALE_AFTER:
@@ -298,6 +303,8 @@ def _source_report(con, run_id: str, sources: list[Source]) -> list[dict[str, An
         }
         if status not in ("ok", "unchanged"):
             entry["reason"] = reason
+        if off_scope:
+            entry["off_scope_links"] = off_scope  # links to other hosts, skipped (raw.fetches has examples)
         if source.link_only:
             entry["url"] = source.url
         report.append(entry)

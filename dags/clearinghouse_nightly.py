@@ -23,7 +23,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
-from clearinghouse.assets import FETCH_POOL, RELEASE, WRITER_POOL
+from clearinghouse.assets import FETCH_POOL, RELEASE, WRITER_POOL, replay_date_param
 
 SCHEDULE = os.environ.get("CLEARINGHOUSE_SCHEDULE", "0 3 * * *").strip()
 
@@ -57,7 +57,7 @@ def _alert(context) -> None:
     },
     params={
         "only": Param([], type="array", description="Run only these source ids (empty: every enabled source)."),
-        "replay_date": Param(None, type=["null", "string"], description="YYYY-MM-DD: replay the raw archive."),
+        "replay_date": replay_date_param(),
     },
 )
 def clearinghouse_nightly():

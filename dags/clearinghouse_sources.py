@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pendulum
 import yaml
-from airflow.sdk import Param, dag, get_current_context, task
+from airflow.sdk import dag, get_current_context, task
 
-from clearinghouse.assets import FETCH_POOL, RAW_SNAPSHOTS
+from clearinghouse.assets import FETCH_POOL, RAW_SNAPSHOTS, replay_date_param
 
 REGISTRY = Path(os.environ.get("CLEARINGHOUSE_SOURCES", Path(__file__).resolve().parent.parent / "sources"))
 
@@ -43,7 +43,7 @@ def _source_dag(source_id: str):
         tags=["clearinghouse", "source"],
         doc_md=__doc__,
         default_args={"owner": "clearinghouse", "retries": 3, "retry_delay": timedelta(minutes=1)},
-        params={"replay_date": Param(None, type=["null", "string"], description="YYYY-MM-DD: replay the archive.")},
+        params={"replay_date": replay_date_param()},
     )
     def source_dag():
         @task(pool=FETCH_POOL, retry_exponential_backoff=True, outlets=[RAW_SNAPSHOTS])

@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from clearinghouse.paths import component, inside, replay_day
+
 EXTENSIONS = {
     "json": "json",
     "html": "html",
@@ -72,6 +74,12 @@ class PartRecord:
     etag: str | None = None
     last_modified: str | None = None
     not_modified: bool = False
+    redirects: list[str] = field(default_factory=list)
+    """The URLs redirects led to before this body (secrets redacted)."""
+
+
+OFF_SCOPE_EXAMPLES = 10
+"""Skipped off-scope links kept by URL in a fetch record (all are counted)."""
 
 
 @dataclass
@@ -92,6 +100,15 @@ class FetchRecord:
     """The fetch whose records are this source's data after this attempt: itself when ok, the last good
     fetch when unchanged, failed or held."""
     parts: list[PartRecord] = field(default_factory=list)
+    off_scope_links: int = 0
+    """Links to hosts outside the source's scope that the crawl skipped (never requested)."""
+    off_scope_examples: list[str] = field(default_factory=list)
+    """The first ``OFF_SCOPE_EXAMPLES`` of them (secrets redacted)."""
+
+    def skipped_off_scope(self, url: str) -> None:
+        self.off_scope_links += 1
+        if len(self.off_scope_examples) < OFF_SCOPE_EXAMPLES:
+            self.off_scope_examples.append(url)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -112,26 +129,29 @@ class Archive:
         self.root = root
 
     def source_dir(self, source_id: str) -> Path:
-        return self.root / source_id
+        """The folder of one source; an id that is not one folder name inside the root is refused."""
+        return inside(self.root, component(source_id, "source id"))
+
+    def day_dir(self, source_id: str, day: str) -> Path:
+        return inside(self.source_dir(source_id), replay_day(day))
 
     def store_body(self, source_id: str, day: str, body: bytes, content_type: str, url: str) -> tuple[str, str]:
         """Store a body content-addressed; returns (sha256, path relative to the root)."""
         digest = sha256(body)
-        rel = Path(source_id) / day / f"{digest}.{extension(content_type, url)}"
-        target = self.root / rel
+        target = self.day_dir(source_id, day) / f"{digest}.{extension(content_type, url)}"
         if not target.exists():
             atomic_write(target, body)
-        return digest, str(rel)
+        return digest, str(target.relative_to(self.root))
 
     def read_body(self, rel_path: str) -> bytes:
-        return (self.root / rel_path).read_bytes()
+        return inside(self.root, rel_path).read_bytes()
 
     def has(self, rel_path: str) -> bool:
-        return (self.root / rel_path).exists()
+        return inside(self.root, rel_path).exists()
 
     def fetch_path(self, record: FetchRecord) -> Path:
-        safe = record.fetch_id.replace("@", "_")
-        return self.source_dir(record.source_id) / record.started_at[:10] / f"{safe}.fetch.json"
+        safe = component(record.fetch_id.replace("@", "_"), "fetch id")
+        return self.day_dir(record.source_id, record.started_at[:10]) / f"{safe}.fetch.json"
 
     def records_path(self, record: FetchRecord) -> Path:
         return self.fetch_path(record).with_name(
@@ -147,9 +167,10 @@ class Archive:
         return FetchRecord.from_json(json.loads(path.read_text()))
 
     def fetches(self, source_id: str, day: str | None = None) -> list[Path]:
-        """Fetch records of a source, oldest first (optionally of one day)."""
-        pattern = f"{day}/*.fetch.json" if day else "*/*.fetch.json"
-        return sorted(self.source_dir(source_id).glob(pattern))
+        """Fetch records of a source, oldest first (optionally of one day, YYYY-MM-DD)."""
+        if day:
+            return sorted(self.day_dir(source_id, day).glob("*.fetch.json"))
+        return sorted(self.source_dir(source_id).glob("*/*.fetch.json"))
 
     def state(self, source_id: str) -> dict[str, Any]:
         path = self.source_dir(source_id) / "state.json"

@@ -22,8 +22,16 @@ from clearinghouse import ids
 from clearinghouse.config import Settings
 from extractors.archive import Archive, FetchRecord, PartRecord, snapshot_hash
 from extractors.families import family_module
-from extractors.http import PoliteClient, redact
-from extractors.records import ParseError, Snapshot, SnapshotPart, SourceError, SourceRecord, to_arrow
+from extractors.http import PoliteClient, redact, redact_body
+from extractors.records import (
+    OffScopeLink,
+    ParseError,
+    Snapshot,
+    SnapshotPart,
+    SourceError,
+    SourceRecord,
+    to_arrow,
+)
 from extractors.registry import Source
 
 log = logging.getLogger("clearinghouse.fetch")
@@ -40,34 +48,45 @@ def _options(source: Source) -> dict[str, Any]:
 
 
 def _make_getter(source: Source, record: FetchRecord, archive: Archive, client: PoliteClient, state: dict[str, Any]):
+    """The ``get`` a family fetches through: scoped, keyed, conditional, archived.
+
+    A part keeps the URL the family asked for (the key the client adds is not part of it), so a detail page
+    is found again by the link that named it, and the next fetch finds its validators."""
     previous = {p["url"]: p for p in state.get("parts", [])}
     expect = getattr(family_module(source), "EXPECT", "any")
     day = record.started_at[:10]
+    scope = source.scope
 
     def get(name: str, url: str) -> SnapshotPart:
-        prior = previous.get(redact(url, source.secret))
+        shown = redact(url, source.secret)
+        prior = previous.get(shown)
         usable = prior is not None and archive.has(prior["path"])
-        response = client.get(
-            url,
-            source_id=source.id,
-            expect=expect,
-            etag=prior.get("etag") if usable else None,
-            last_modified=prior.get("last_modified") if usable else None,
-            secret=source.secret,
-            secret_param=source.auth_param,
-            min_delay_s=source.min_delay_s,
-        )
+        try:
+            response = client.get(
+                url,
+                source_id=source.id,
+                expect=expect,
+                etag=prior.get("etag") if usable else None,
+                last_modified=prior.get("last_modified") if usable else None,
+                secret=source.secret,
+                secret_param=source.auth_param,
+                min_delay_s=source.min_delay_s,
+                scope=scope,
+            )
+        except OffScopeLink:
+            record.skipped_off_scope(shown)
+            raise
         if response.not_modified and usable:
             body = archive.read_body(prior["path"])
             digest, path = prior["sha256"], prior["path"]
             content_type = prior.get("content_type", "")
         else:
-            body, content_type = response.body, response.content_type
+            body, content_type = redact_body(response.body, source.secret), response.content_type
             digest, path = archive.store_body(source.id, day, body, content_type, url)
         record.parts.append(
             PartRecord(
                 name=name,
-                url=response.url,
+                url=shown,
                 status=response.status,
                 sha256=digest,
                 bytes=len(body),
@@ -76,9 +95,10 @@ def _make_getter(source: Source, record: FetchRecord, archive: Archive, client: 
                 etag=response.etag or (prior or {}).get("etag"),
                 last_modified=response.last_modified or (prior or {}).get("last_modified"),
                 not_modified=response.not_modified,
+                redirects=list(response.redirects),
             )
         )
-        return SnapshotPart(name=name, url=response.url, body=body, content_type=content_type)
+        return SnapshotPart(name=name, url=shown, body=body, content_type=content_type)
 
     return get
 
@@ -256,6 +276,13 @@ def _run(
         f" — {record.reason}" if record.reason else "",
         record.records,
     )
+    if record.off_scope_links:
+        log.warning(
+            "source %s: skipped %d link(s) to hosts outside its scope, e.g. %s",
+            source.id,
+            record.off_scope_links,
+            ", ".join(record.off_scope_examples[:3]),
+        )
     return record
 
 

@@ -5,12 +5,20 @@ retries with backoff that honour ``Retry-After``, conditional GET, a body size l
 answer (``timeout_s`` bounds each socket read, so a server dripping a byte at a time never trips it).
 Failures are raised as the ``SourceError`` subclasses of ``extractors.records`` with messages an operator
 can act on.
+
+Sources are untrusted, so the client also keeps each request inside its source's ``CrawlScope``
+(``extractors.scope``) and connects only to addresses the network guard allows (``extractors.netguard``).
+Redirects are followed here, one hop at a time (at most ``MAX_REDIRECTS``), and each hop is checked like a
+request of its own: scope, robots.txt of its host, the guard at connect time, and the feed key, which is
+sent only to the origin of the source's ``url``.
 Secrets (feed keys) are added here as a query parameter and redacted from every URL, message and log line.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
+import json
 import logging
 import re
 import threading
@@ -22,14 +30,24 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Literal
-from urllib.parse import quote, quote_plus, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urljoin, urlsplit, urlunsplit
 from urllib.robotparser import RobotFileParser
 
 import requests
 import urllib3
 
 from clearinghouse.config import Settings
-from extractors.records import BlockedByRobots, FetchError, RestrictedFeed, UnexpectedContent
+from extractors.netguard import AddressPolicy, AddressRefused, guarded_session
+from extractors.records import (
+    BlockedByRobots,
+    FetchError,
+    OffScopeLink,
+    OffScopeRedirect,
+    RefusedAddress,
+    RestrictedFeed,
+    UnexpectedContent,
+)
+from extractors.scope import CrawlScope, place
 
 log = logging.getLogger("clearinghouse.http")
 
@@ -37,7 +55,10 @@ Expect = Literal["json", "html", "xml", "text", "any"]
 
 _RETRYABLE_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 _MAX_BACKOFF_S = 60.0
-_MAX_REDIRECTS = 10
+MAX_REDIRECTS = 10
+"""Redirect hops followed for one request (robots.txt: ``_ROBOTS_MAX_REDIRECTS``, as RFC 9309 §2.3.1.2 asks)."""
+_ROBOTS_MAX_REDIRECTS = 5
+_REDIRECTS = (301, 302, 303, 307, 308)
 _CHUNK_BYTES = 16 * 1024
 """Small chunks bound how far a gzip bomb can decode past the limit before we notice."""
 _ROBOTS_MAX_BYTES = 512 * 1024
@@ -58,15 +79,36 @@ class Response:
     not_modified: bool
     attempts: int
     elapsed_s: float
+    redirects: tuple[str, ...] = ()
+    """Each URL a redirect led to, in order (redacted)."""
+    location: str | None = None
+    """The ``Location`` of a redirect answer, before it is followed (internal)."""
+
+
+def _forms(secret: str) -> list[str]:
+    """The ways a secret is written in URLs and bodies: as is, percent-encoded, and JSON-escaped."""
+    forms = {secret, quote(secret, safe=""), quote(secret), quote_plus(secret), json.dumps(secret)[1:-1],
+             secret.replace("/", "\\/")}  # fmt: skip
+    return sorted(forms, key=len, reverse=True)
 
 
 def redact(text: str, secret: str | None) -> str:
     """``text`` with ``secret`` replaced by ``***``, also in the percent-encoded forms a URL carries it in."""
     if not secret:
         return text
-    for form in sorted({secret, quote(secret, safe=""), quote_plus(secret)}, key=len, reverse=True):
+    for form in _forms(secret):
         text = text.replace(form, "***")
     return text
+
+
+def redact_body(body: bytes, secret: str | None) -> bytes:
+    """A response body with the feed key replaced by ``***``: a source that echoes the request URL (a
+    ``next`` link, an error page) would otherwise write the key into the raw archive."""
+    if not secret:
+        return body
+    for form in _forms(secret):
+        body = body.replace(form.encode(), b"***")
+    return body
 
 
 class _RedactSecrets(logging.Filter):
@@ -134,9 +176,13 @@ class _Robots:
 
 @dataclass
 class _Host:
-    """Per-host state; ``lock`` serializes requests to the host so the delay between them holds."""
+    """Per-host state; ``lock`` serializes requests to the host so the delay between them holds.
+
+    ``robots_lock`` makes one thread read robots.txt while others wait for it; it is taken before, never
+    while holding, a ``lock``, so reading robots.txt through redirects to other hosts cannot deadlock."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)
+    robots_lock: threading.Lock = field(default_factory=threading.Lock)
     last_request: float | None = None
     robots: _Robots | None = None
 
@@ -154,7 +200,7 @@ class PoliteClient:
         backoff_s: float = 1.0,
         max_body_bytes: int = 50 * 1024 * 1024,
         rewrite: Callable[[str], str] | None = None,
-        session: requests.Session | None = None,
+        allow_private_addresses: bool = False,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         max_retry_after_s: float = 120.0,
@@ -170,11 +216,7 @@ class PoliteClient:
         self._backoff_s = backoff_s
         self._max_body_bytes = max_body_bytes
         self._rewrite = rewrite
-        self._owns_session = session is None
-        if session is None:
-            session = requests.Session()
-            session.max_redirects = _MAX_REDIRECTS
-        self._session = session
+        self._session = guarded_session(AddressPolicy(allow_private=allow_private_addresses))
         self._sleep = sleep
         self._clock = clock
         self._max_retry_after_s = max_retry_after_s
@@ -193,14 +235,13 @@ class PoliteClient:
             backoff_s=settings.backoff_s,
             max_body_bytes=settings.max_body_bytes,
             rewrite=demo_rewrite(settings.demo_url) if settings.demo_url else None,
+            allow_private_addresses=settings.allow_private_addresses,
             lease_dir=settings.home / "locks",
             max_fetch_s=settings.max_fetch_s,
         )
 
     def close(self) -> None:
-        """Close the session if this client created it (an injected session belongs to its caller)."""
-        if self._owns_session:
-            self._session.close()
+        self._session.close()
 
     def get(
         self,
@@ -213,45 +254,114 @@ class PoliteClient:
         secret: str | None = None,
         secret_param: str = "key",
         min_delay_s: float | None = None,
+        scope: CrawlScope | None = None,
     ) -> Response:
         """GET ``url`` politely; raise a ``FetchError`` subclass unless the answer is 2xx or 304.
 
-        ``secret`` is sent as the query parameter ``secret_param`` and never shown. ``expect="json"``
-        rejects an HTML page, which is what bot challenges and login walls send instead of the feed.
+        ``scope`` (default: the host of ``url``) bounds ``url`` and every redirect hop: a ``url`` outside it
+        raises ``OffScopeLink`` before anything is sent, a hop outside it ``OffScopeRedirect``. ``secret`` is
+        sent as the query parameter ``secret_param`` to the scope's key origin only, and never shown.
+        ``expect="json"`` rejects an HTML page, which is what bot challenges and login walls send instead of
+        the feed.
         """
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise FetchError(source_id, f"not an absolute http(s) URL: {redact(url, secret)}; fix the registry")
+        if place(url) is None:
+            raise OffScopeLink(
+                source_id, f"{redact(url, secret)} is not an absolute http(s) URL with a plain host; not requested"
+            )
+        scope = scope or CrawlScope.of(url)
+        if not scope.allows(url):
+            raise OffScopeLink(
+                source_id,
+                f"{redact(url, secret)} is outside the source's hosts ({scope.describe()}), so it was not "
+                "requested; if the source really serves pages there, add the host to allowed_hosts",
+            )
         if secret:
             _redact_secrets.secrets.add(secret)
-        full = _with_param(url, secret_param, secret) if secret else url
-        shown = redact(full, secret)
+        keyed = bool(secret) and scope.sends_key(url)
+        target = _with_param(url, secret_param, secret) if keyed and secret else url
+        first = redact(target, secret)
         delay = self._min_delay_s if min_delay_s is None else min_delay_s
         conditional = {}
         if etag:
             conditional["If-None-Match"] = etag
         if last_modified:
             conditional["If-Modified-Since"] = last_modified
-        origin = f"{parts.scheme}://{parts.netloc}".lower()
-        host = self._host(origin)
-        with host.lock, self._lease(origin, delay):
-            self._check_robots(host, origin, url, shown, source_id=source_id, delay=delay)
-            try:
-                response = self._send(
-                    host, full, shown, source_id=source_id, secret=secret, headers=conditional, delay=delay
+        hops: list[str] = []
+        try:
+            for _ in range(MAX_REDIRECTS + 1):
+                response = self._request(target, source_id=source_id, secret=secret, headers=conditional,
+                                         delay=delay, scope=scope)  # fmt: skip
+                if response.location is None:
+                    break
+                target = self._next_hop(target, response.location, source_id=source_id, secret=secret, scope=scope)
+                hops.append(redact(target, secret))
+            else:
+                raise FetchError(
+                    source_id,
+                    f"GET {first} redirected more than {MAX_REDIRECTS} times (a redirect loop); check the URL "
+                    "in the registry; last good data is kept",
                 )
-            except _GiveUp as exc:
-                raise exc.error(source_id, str(exc)) from None
-        return _judge(response, source_id=source_id, expect=expect, keyed=secret is not None)
+        except _GiveUp as exc:
+            raise exc.error(source_id, str(exc)) from None
+        response = dataclasses.replace(response, url=first, redirects=tuple(hops))
+        return _judge(response, source_id=source_id, expect=expect, keyed=keyed)
+
+    def _next_hop(self, current: str, location: str, *, source_id: str, secret: str | None, scope: CrawlScope) -> str:
+        """The URL a redirect leads to, once it is known to stay in scope and not to carry the key away."""
+        following = urljoin(current, location.strip())
+        shown, was = redact(following, secret), redact(current, secret)
+        if place(following) is None:
+            raise FetchError(
+                source_id,
+                f"GET {was} redirected to {shown}, which is not an http(s) URL with a plain host; not followed; "
+                "last good data is kept",
+            )
+        if not scope.allows(following):
+            raise OffScopeRedirect(
+                source_id,
+                f"GET {was} redirected to {shown}, outside the source's hosts ({scope.describe()}); not "
+                "followed. If the source really moved there, update its url or add the host to allowed_hosts; "
+                "last good data is kept",
+            )
+        if secret and not scope.sends_key(following):
+            following = _without_secret(following, secret)
+            if redact(following, secret) != following:
+                raise OffScopeRedirect(
+                    source_id,
+                    f"GET {was} redirected to {redact(following, secret)}, another origin, with the feed key in "
+                    "the URL; not followed: the key is sent only to the origin of the source's url",
+                )
+        return following
+
+    def _request(
+        self,
+        url: str,
+        *,
+        source_id: str,
+        secret: str | None,
+        headers: Mapping[str, str],
+        delay: float,
+        scope: CrawlScope,
+    ) -> Response:
+        """One hop: robots.txt of its host, then the request (with retries) under the host's lock."""
+        origin = _origin(url)
+        host = self._host(origin)
+        shown = redact(url, secret)
+        self._check_robots(host, origin, url, shown, source_id=source_id, delay=delay, scope=scope)
+        with host.lock, self._lease(origin, delay):
+            return self._send(host, url, shown, source_id=source_id, secret=secret, headers=headers, delay=delay)
 
     def _host(self, origin: str) -> _Host:
         with self._hosts_lock:
             return self._hosts.setdefault(origin, _Host())
 
-    def _check_robots(self, host: _Host, origin: str, url: str, shown: str, *, source_id: str, delay: float) -> None:
-        """Raise unless robots.txt allows ``url``; read once per host, under the host's lock."""
-        if host.robots is None:
-            host.robots = self._read_robots(host, origin, source_id=source_id, delay=delay)
+    def _check_robots(
+        self, host: _Host, origin: str, url: str, shown: str, *, source_id: str, delay: float, scope: CrawlScope
+    ) -> None:
+        """Raise unless robots.txt allows ``url``; read once per host, one thread at a time."""
+        with host.robots_lock:
+            if host.robots is None:
+                host.robots = self._read_robots(origin, source_id=source_id, delay=delay, scope=scope)
         robots = host.robots
         if robots.parser is None:
             what = "blocked by robots.txt" if robots.error is BlockedByRobots else "robots.txt unreachable"
@@ -267,21 +377,31 @@ class PoliteClient:
                 "so it was not requested; ask the site owner for access or disable the source",
             )
 
-    def _read_robots(self, host: _Host, origin: str, *, source_id: str, delay: float) -> _Robots:
+    def _read_robots(self, origin: str, *, source_id: str, delay: float, scope: CrawlScope) -> _Robots:
+        """robots.txt of ``origin``, following up to five redirects inside the scope (RFC 9309 §2.3.1.2).
+
+        An address the guard refuses is raised (the source fails for that reason, not for robots.txt)."""
         robots_url = f"{origin}/robots.txt"
-        try:
-            response = self._send(
-                host,
-                robots_url,
-                robots_url,
-                source_id=source_id,
-                delay=delay,
-                body_limit=_ROBOTS_MAX_BYTES,
-                truncate=True,
-            )
-        except _GiveUp as exc:
-            # A server that answers with errors is blocked by robots; one that cannot be reached is down.
-            return _Robots(None, BlockedByRobots if exc.status is not None else FetchError, str(exc))
+        target = robots_url
+        for _ in range(_ROBOTS_MAX_REDIRECTS + 1):
+            host = self._host(_origin(target))
+            try:
+                with host.lock, self._lease(_origin(target), delay):
+                    response = self._send(host, target, target, source_id=source_id, delay=delay,
+                                          body_limit=_ROBOTS_MAX_BYTES, truncate=True)  # fmt: skip
+            except _GiveUp as exc:
+                if exc.error is RefusedAddress:
+                    raise
+                # A server that answers with errors is blocked by robots; one that cannot be reached is down.
+                return _Robots(None, BlockedByRobots if exc.status is not None else FetchError, str(exc))
+            if response.location is None:
+                break
+            following = urljoin(target, response.location.strip())
+            if not scope.allows(following):
+                return _Robots(None, BlockedByRobots, f"it redirects to {following}, outside the source's hosts")
+            target = following
+        else:
+            return _Robots(None, BlockedByRobots, f"more than {_ROBOTS_MAX_REDIRECTS} redirects")
         parser = RobotFileParser(robots_url)
         if 200 <= response.status < 300:
             parser.parse(response.body.decode("utf-8", errors="replace").splitlines())
@@ -319,6 +439,14 @@ class PoliteClient:
             except requests.RequestException as exc:
                 status, answer, body, truncated = None, {}, b"", False
                 error, outcome = exc, type(exc).__name__
+            except AddressRefused as exc:
+                raise _GiveUp(
+                    f"GET {shown} was not sent: {exc}. The network guard refuses loopback, private, link-local "
+                    "and cloud metadata addresses, so a source cannot reach internal services "
+                    "(CLEARINGHOUSE_ALLOW_PRIVATE_ADDRESSES=true lifts it for private addresses, for a local demo "
+                    "or tests only); last good data is kept",
+                    RefusedAddress,
+                ) from None
             except _TooSlow as exc:
                 raise _GiveUp(
                     f"GET {shown}: the answer was still arriving after {self._max_fetch_s:g} s ({exc.received} "
@@ -336,11 +464,6 @@ class PoliteClient:
                 attempt,
                 total,
             )
-            if isinstance(error, requests.TooManyRedirects):
-                raise _GiveUp(
-                    f"GET {shown} redirected more than {self._session.max_redirects} times "
-                    "(a redirect loop); check the URL in the registry; last good data is kept"
-                )
             if error is not None and not isinstance(error, _RETRYABLE_ERRORS):
                 raise _GiveUp(f"GET {shown} failed: {_describe(error, secret)}; last good data is kept")
             if truncated and not truncate:
@@ -360,6 +483,7 @@ class PoliteClient:
                     not_modified=status == 304,
                     attempts=attempt,
                     elapsed_s=self._clock() - started,
+                    location=answer.get("Location") if status in _REDIRECTS else None,
                 )
             last = f"HTTP {status}" if error is None else _describe(error, secret)
             if attempt == total:
@@ -424,7 +548,7 @@ class PoliteClient:
         """
         deadline = self._clock() + self._max_fetch_s
         with self._session.get(
-            url, headers={**self._headers, **headers}, timeout=self._timeout_s, stream=True
+            url, headers={**self._headers, **headers}, timeout=self._timeout_s, stream=True, allow_redirects=False
         ) as answer:
             body = bytearray()
             if 200 <= answer.status_code < 300:
@@ -461,8 +585,8 @@ def _judge(response: Response, *, source_id: str, expect: Expect, keyed: bool) -
         fix = (
             "the key we sent was refused: check the key in the environment variable named by `auth`"
             if keyed
-            else "the feed is restricted to key holders: set `auth: ENV_VAR` in the registry and put "
-            "the key in that environment variable"
+            else "the feed is restricted to key holders: set `auth: CLEARINGHOUSE_FEED_KEY_<NAME>` in the "
+            "registry and put the key in that environment variable"
         )
         raise RestrictedFeed(source_id, f"GET {response.url} answered HTTP {status}; {fix}")
     if response.not_modified:
@@ -510,9 +634,29 @@ def _describe(error: Exception, secret: str | None) -> str:
     return redact(f"{type(error).__name__}: {error}", secret)
 
 
-def _with_param(url: str, name: str, value: str) -> str:
-    """``url`` with one more query parameter, leaving the existing query exactly as written."""
+def _origin(url: str) -> str:
+    """``scheme://host[:port]`` as the URL writes it: the key of per-host state and of robots.txt."""
     parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _without_secret(url: str, secret: str) -> str:
+    """``url`` without the query parameters whose value is the secret (a redirect that echoes the key)."""
+    parts = urlsplit(url)
+    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if v != secret]
+    if len(kept) == len(parse_qsl(parts.query, keep_blank_values=True)):
+        return url
+    return urlunsplit(parts._replace(query=urlencode(kept)))
+
+
+def _with_param(url: str, name: str, value: str) -> str:
+    """``url`` with the query parameter ``name`` set to ``value``; the rest of the query stays as written
+    unless it already had ``name`` (a link from a redacted page: ``key=***``), which is replaced."""
+    parts = urlsplit(url)
+    query = parts.query
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if any(k == name for k, _ in pairs):
+        query = urlencode([(k, v) for k, v in pairs if k != name])
     extra = urlencode({name: value})
-    query = f"{parts.query}&{extra}" if parts.query else extra
+    query = f"{query}&{extra}" if query else extra
     return urlunsplit(parts._replace(query=query))

@@ -47,6 +47,27 @@ class UnexpectedContent(FetchError):
     reason_code = "unexpected_content"
 
 
+class OffScopeLink(FetchError):
+    """A link to a host outside the source's scope (its ``url`` host and ``allowed_hosts``): not requested.
+
+    A crawl skips it and counts it in the fetch record; the feed itself can never be off scope."""
+
+    reason_code = "off_scope_link"
+
+
+class OffScopeRedirect(FetchError):
+    """A redirect to a host outside the source's scope, or one that would carry the feed key elsewhere."""
+
+    reason_code = "off_scope_redirect"
+
+
+class RefusedAddress(FetchError):
+    """The host resolves only to addresses the network guard refuses (loopback, private, link-local, cloud
+    metadata); nothing was sent."""
+
+    reason_code = "refused_address"
+
+
 class ParseError(SourceError):
     """The saved bytes could not be read as the family's format (malformed JSON, wrong shape)."""
 

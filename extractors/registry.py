@@ -14,11 +14,14 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from extractors.scope import CrawlScope, host_entry, place
 from transforms.model import FELLOWSHIPS, iana_zones
 
 FAMILIES = ("meeting_guide", "bmlt", "tsml_csv", "recipe")
 HTML_FAMILY_PREFIX = "html:"
 SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+FEED_KEY_PREFIX = "CLEARINGHOUSE_FEED_KEY_"
+FEED_KEY_VARIABLE = re.compile(rf"^{FEED_KEY_PREFIX}[A-Z0-9_]+$")
 
 
 class RegistryError(ValueError):
@@ -46,8 +49,12 @@ class Source(BaseModel):
     priority: int = Field(default=50, ge=0, le=100)
     min_delay_s: float | None = Field(default=None, ge=0)
     auth: str | None = None
-    """Name of the environment variable that holds the feed key (never the key itself)."""
+    """Name of the environment variable that holds the feed key (never the key itself); it must start with
+    ``CLEARINGHOUSE_FEED_KEY_``, so a registry entry cannot send any other secret of the process to a site."""
     auth_param: str = "key"
+    allowed_hosts: list[str] = []
+    """Hosts besides the one of ``url`` that the crawl may visit (pages, redirects): ``cdn.example.org`` or
+    ``host:port``. Links to any other host are skipped and counted in the fetch record."""
     expected_min_records: int = Field(default=1, ge=0)
     max_drop_share: float = Field(default=0.5, ge=0, le=1)
     max_pages: int = Field(default=200, ge=1)
@@ -80,8 +87,26 @@ class Source(BaseModel):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError("expected an http(s) URL")
+        if place(value) is None:
+            raise ValueError("expected an http(s) URL with a plain host (no user:password@; a feed key goes in `auth`)")
+        return value
+
+    @field_validator("auth")
+    @classmethod
+    def _auth(cls, value: str | None) -> str | None:
+        if value is not None and not FEED_KEY_VARIABLE.match(value):
+            raise ValueError(
+                f"expected the name of an environment variable that starts with {FEED_KEY_PREFIX} "
+                f"(e.g. {FEED_KEY_PREFIX}NYC_INTERGROUP): put the feed key in such a variable and name it "
+                "here; other variables (cloud credentials, database passwords) are never sent to a source"
+            )
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _allowed_hosts(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            host_entry(entry)
         return value
 
     @field_validator("timezone")
@@ -111,6 +136,11 @@ class Source(BaseModel):
     def secret(self) -> str | None:
         """The feed key from the environment, when the source needs one."""
         return os.environ.get(self.auth) if self.auth else None
+
+    @property
+    def scope(self) -> CrawlScope:
+        """The hosts this source's requests may reach and the origin its key may go to."""
+        return CrawlScope.of(self.url, self.allowed_hosts)
 
 
 class Registry(BaseModel):

@@ -21,7 +21,7 @@ from clearinghouse.config import Settings
 from extractors.archive import Archive
 from extractors.families import family_module
 from extractors.fetch import TooFewRecords, check_volume
-from extractors.http import PoliteClient
+from extractors.http import PoliteClient, redact
 from extractors.records import Snapshot, SnapshotPart, SourceError, SourceRecord
 from extractors.registry import HTML_FAMILY_PREFIX, Source
 
@@ -56,8 +56,9 @@ def _live_parts(source: Source, settings: Settings) -> list[SnapshotPart]:
 
     def get(name: str, url: str) -> SnapshotPart:
         response = client.get(url, source_id=source.id, expect=expect, secret=source.secret,
-                              secret_param=source.auth_param, min_delay_s=source.min_delay_s)  # fmt: skip
-        return SnapshotPart(name, response.url, response.body, response.content_type)
+                              secret_param=source.auth_param, min_delay_s=source.min_delay_s,
+                              scope=source.scope)  # fmt: skip
+        return SnapshotPart(name, redact(url, source.secret), response.body, response.content_type)
 
     try:
         return family_module(source).fetch(source, get)

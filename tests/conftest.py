@@ -19,6 +19,9 @@ os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
 os.environ.setdefault("CLEARINGHOUSE_MIN_DELAY_S", "0")
 os.environ.setdefault("CLEARINGHOUSE_BACKOFF_S", "0.01")
+# Every test site (fault servers, the demo snapshot server) listens on 127.0.0.1, which the network guard
+# refuses in production. The suite allows private addresses explicitly; tests/security runs without it too.
+os.environ.setdefault("CLEARINGHOUSE_ALLOW_PRIVATE_ADDRESSES", "true")
 
 
 @pytest.fixture

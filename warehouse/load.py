@@ -51,6 +51,8 @@ def _record_fetches(con: duckdb.DuckDBPyConnection, run_id: str, records: list[F
             "records": pa.array([r.records for r in records], pa.int64()),
             "data_fetch_id": [r.data_fetch_id for r in records],
             "parts": [json.dumps([vars(p) for p in r.parts]) for r in records],
+            "off_scope_links": pa.array([r.off_scope_links for r in records], pa.int32()),
+            "off_scope_examples": pa.array([r.off_scope_examples for r in records], pa.list_(pa.string())),
         }
     )
     con.register("load_fetches", rows)

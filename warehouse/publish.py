@@ -19,6 +19,7 @@ from typing import Any
 
 import duckdb
 
+from clearinghouse.paths import UnsafePath, component, inside
 from transforms.regions import Region, assign
 from transforms.resolve import MEETING_FIELDS
 from warehouse.exporters import changes, hsds, meeting_guide, page, tables
@@ -207,7 +208,10 @@ def publish(
 
 def rollback(published: Path, release_id: str) -> Release:
     """Point ``latest`` back at an earlier release, after checking every file of it against its manifest."""
-    target = published / "releases" / release_id
+    try:
+        target = inside(published / "releases", component(release_id, "release id"))
+    except UnsafePath as exc:
+        raise ReleaseError(str(exc)) from None
     if not (target / "manifest.json").is_file():
         kept = sorted(p.name for p in (published / "releases").glob("[!.]*") if p.is_dir())
         raise ReleaseError(f"no release {release_id!r} in {published / 'releases'}; kept: {', '.join(kept) or 'none'}")

@@ -6,6 +6,8 @@ for, and how a page that no longer looks like it did becomes an error instead of
 
 Fetch: ``crawl`` gets the registry URL as ``listing-1``; with a ``links`` function it follows the
 listing's next-page link (``listing-2`` …) and fetches every detail page it links to (``detail-1`` …).
+A link to a host outside the source's scope (``extractors.scope``) is skipped: ``get`` refuses it with
+``OffScopeLink`` and counts it in the fetch record; parsing skips the same links (``detail_pages``).
 Listing and detail pages together may not exceed the source's ``max_pages``: a crawl that would need
 more raises ``PageLimitExceeded`` (the source fails, its last good data stays) rather than publishing a
 silently cut list; if the site really is that big, the operator raises ``max_pages`` in the registry.
@@ -29,8 +31,17 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 from bs4 import BeautifulSoup, Tag
 
 from extractors.families import Getter
-from extractors.records import LayoutChanged, ParseError, Snapshot, SnapshotPart, SourceError, SourceRecord
+from extractors.records import (
+    LayoutChanged,
+    OffScopeLink,
+    ParseError,
+    Snapshot,
+    SnapshotPart,
+    SourceError,
+    SourceRecord,
+)
 from extractors.registry import Source
+from extractors.scope import CrawlScope
 from transforms.timeparse import parse_time
 
 EXPECT = "html"
@@ -127,7 +138,8 @@ def crawl(source: Source, get: Getter, links: Callable[[Page], Listing] | None =
     seen: set[str] = set()
     counts = {LISTING: 0, DETAIL: 0}
 
-    def fetch(role: str, url: str) -> SnapshotPart:
+    def fetch(role: str, url: str) -> SnapshotPart | None:
+        """The page, or ``None`` when it is outside the source's scope (skipped, counted by ``get``)."""
         if len(parts) >= source.max_pages:
             raise PageLimitExceeded(
                 source.id,
@@ -136,14 +148,18 @@ def crawl(source: Source, get: Getter, links: Callable[[Page], Listing] | None =
                 "really is that big, raise max_pages in the registry",
             )
         seen.add(url)
+        try:
+            part = get(f"{role}-{counts[role] + 1}", url)
+        except OffScopeLink:
+            return None
         counts[role] += 1
-        parts.append(get(f"{role}-{counts[role]}", url))
-        return parts[-1]
+        parts.append(part)
+        return part
 
     url: str | None = source.url
     while url and url not in seen:  # a last page that links to itself (or back) ends the listing
         listing = fetch(LISTING, url)
-        if links is None:
+        if links is None or listing is None:
             break
         found = links(Page.load(source.id, listing))
         for detail in found.details:
@@ -168,6 +184,17 @@ def listing_pages(snapshot: Snapshot) -> list[Page]:
 def parse_listings(snapshot: Snapshot, records: Callable[[Page], list[SourceRecord]]) -> list[SourceRecord]:
     """The records of every listing page, for families whose listing holds the meetings themselves."""
     return [record for page in listing_pages(snapshot) for record in records(page)]
+
+
+def detail_pages(snapshot: Snapshot, urls: Iterable[str]) -> list[Page]:
+    """The saved detail pages of the links ``urls`` that the crawl followed: those outside the source's scope
+    were skipped when it fetched (``crawl``), so they are skipped here too."""
+    listings = [p for p in snapshot.parts if p.name == f"{LISTING}-1"]
+    home = snapshot.options.get("url") or (listings[0].url if listings else None)
+    if not home:
+        raise ParseError(snapshot.source_id, f"snapshot {snapshot.fetch_id} has no listing page; refetch it")
+    scope = CrawlScope.of(home, snapshot.options.get("allowed_hosts") or ())
+    return [detail_page(snapshot, url) for url in urls if scope.allows(url)]
 
 
 def detail_page(snapshot: Snapshot, url: str) -> Page:

@@ -102,6 +102,6 @@ def parse(snapshot: Snapshot) -> list[SourceRecord]:
     return [
         record
         for listing in base.listing_pages(snapshot)
-        for url in links(listing).details
-        for record in _detail_records(base.detail_page(snapshot, url))
+        for page in base.detail_pages(snapshot, links(listing).details)
+        for record in _detail_records(page)
     ]

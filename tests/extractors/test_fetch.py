@@ -92,9 +92,9 @@ def test_replay_reparses_the_archive_without_the_network(home: Path):
 
 
 def test_feed_keys_never_reach_the_archive(home: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("SUSSEX_KEY", "s3cret-key-123")
+    monkeypatch.setenv("CLEARINGHOUSE_FEED_KEY_SUSSEX", "s3cret-key-123")
     with serve({"/feed?key=s3cret-key-123": body(FEED)}) as base:
-        record = fetch(source(base + "/feed", auth="SUSSEX_KEY"))
+        record = fetch(source(base + "/feed", auth="CLEARINGHOUSE_FEED_KEY_SUSSEX"))
     assert record.status == "ok"
     for path in (home / "raw").rglob("*.json"):
         assert "s3cret-key-123" not in path.read_text(errors="replace"), path

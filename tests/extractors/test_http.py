@@ -129,6 +129,7 @@ def make_client(fake_time: FakeTime) -> Iterator[Callable[..., PoliteClient]]:
             "timeout_s": 5.0,
             "max_retries": 3,
             "backoff_s": 0.01,
+            "allow_private_addresses": True,  # the test site listens on 127.0.0.1
             "sleep": fake_time.sleep,
             "clock": fake_time.clock,
         } | overrides
@@ -335,7 +336,9 @@ def test_conditional_get_304_is_not_modified(site: Site, make_client: Callable) 
 @pytest.mark.parametrize("status", [401, 403])
 def test_restricted_feed_names_the_auth_fix_and_is_not_retried(site: Site, make_client: Callable, status: int) -> None:
     site.route("/feed", Reply(status))
-    with pytest.raises(RestrictedFeed, match=rf"HTTP {status}.*set `auth: ENV_VAR` in the registry"):
+    with pytest.raises(
+        RestrictedFeed, match=rf"HTTP {status}.*set `auth: CLEARINGHOUSE_FEED_KEY_<NAME>` in the registry"
+    ):
         make_client().get(f"{site.url}/feed", source_id="s")
 
     assert site.paths().count("/feed") == 1
@@ -448,7 +451,7 @@ def test_per_host_delay_is_enforced_on_the_original_host(
 
 def test_threads_fetching_one_host_are_serialized_and_spaced(site: Site) -> None:
     site.route("/feed", Reply(200, b"[]"))
-    client = PoliteClient(user_agent=UA, min_delay_s=0.1, max_retries=0)
+    client = PoliteClient(user_agent=UA, min_delay_s=0.1, max_retries=0, allow_private_addresses=True)
     with ThreadPoolExecutor(max_workers=4) as pool:
         futures = [pool.submit(client.get, f"{site.url}/feed", source_id=f"s{i}") for i in range(4)]
         statuses = [future.result().status for future in futures]
@@ -475,6 +478,7 @@ def test_from_settings_uses_the_contact_user_agent_and_demo_server(site: Site, t
         contact_url="https://example.org/contact",
         demo_url=site.url,
         min_delay_s=0.0,
+        allow_private_addresses=True,  # the demo server listens on 127.0.0.1
     )
     client = PoliteClient.from_settings(settings)
     response = client.get("https://feeds.example/meetings.json", source_id="s")
@@ -492,7 +496,7 @@ def test_redact_hides_raw_and_url_encoded_secret() -> None:
 
 def _lease_get(url: str, lease_dir: str) -> float:
     """One request from a fresh client, as a separate Airflow worker process would make it."""
-    client = PoliteClient(user_agent=UA, min_delay_s=0.5, lease_dir=Path(lease_dir))
+    client = PoliteClient(user_agent=UA, min_delay_s=0.5, lease_dir=Path(lease_dir), allow_private_addresses=True)
     client.get(url, source_id="lease")
     return time.time()
 
@@ -515,7 +519,9 @@ def test_a_dripping_body_is_cut_off_at_the_fetch_deadline() -> None:
 
     site = FaultSite()
     url = site.route("/feed", Drip(b"[" + b" " * 1000 + b"]", chunk=8, every=0.02))
-    client = PoliteClient(user_agent=UA, min_delay_s=0, timeout_s=1.0, max_retries=2, max_fetch_s=0.3)
+    client = PoliteClient(
+        user_agent=UA, min_delay_s=0, timeout_s=1.0, max_retries=2, max_fetch_s=0.3, allow_private_addresses=True
+    )
     started = time.monotonic()
     try:
         with pytest.raises(FetchError, match=r"still arriving after 0.3 s \(\d+ bytes so far\).*not retried"):

@@ -57,6 +57,22 @@ def meeting_guide_feed(label: str, count: int, offset: int = 0) -> list[dict[str
     ]
 
 
+RECIPE = {"rows": "tr.m", "next_page": "a.next",
+          "fields": {"weekday": "td:nth-of-type(1)", "start_time": "td:nth-of-type(2)",
+                     "name": "td:nth-of-type(3)", "address": "td:nth-of-type(4)"}}  # fmt: skip
+"""A ``kind: recipe`` for ``recipe_page``: one meeting per ``tr.m``, the next page at ``a.next``."""
+
+
+def recipe_page(label: str, next_href: str | None = None) -> bytes:
+    """An HTML page of three Monday meetings for ``RECIPE``, linking ``next_href`` as its next page."""
+    rows = "".join(
+        f"<tr class='m'><td>Monday</td><td>7:00 PM</td><td>{label} Group {i}</td><td>{100 + i} Main St</td></tr>"
+        for i in range(3)
+    )
+    link = f"<a class='next' href='{next_href}'>next page</a>" if next_href else ""
+    return f"<html><body><table>{rows}</table>{link}</body></html>".encode()
+
+
 def encode(items: Any) -> bytes:
     return json.dumps(items, ensure_ascii=False).encode()
 

@@ -1,10 +1,12 @@
 """Security review of what a run writes: URLs, markup, secrets, robots.txt and ``link_only``.
 
 One ``clearinghouse run`` over hostile inputs (the bad-record corpus: script tags, ``javascript:`` and
-``data:`` links), keyed feeds (one that works, one that fails, one whose redirect leads to a dead port,
-which makes ``requests`` put the whole URL with the key into its error), a feed robots.txt forbids and a
-``link_only`` source. Then every file the release manifest lists is read by its extension, so formats
-added later are covered without touching this file (an unknown extension fails until a reader is added).
+``data:`` links), keyed feeds (one that works, one that fails, one whose redirect leads off its hosts with
+the key in the URL, one whose allowed redirect leads to a dead port, redirect hops that echo the key, a
+listing whose next page is another host with the key in the link, a hop to the cloud metadata address), a
+feed robots.txt forbids and a ``link_only`` source. Then every file the release manifest lists is read by
+its extension, so formats added later are covered without touching this file (an unknown extension fails
+until a reader is added), and the key is looked for everywhere the run wrote.
 """
 
 from __future__ import annotations
@@ -29,12 +31,21 @@ from bs4 import BeautifulSoup
 from tests.conftest import SNAPSHOTS
 from tests.faults import corpus
 from tests.faults.conftest import Observe
-from tests.faults.harness import FAST_CLIENT, encode, latest, mg_source, write_registry
+from tests.faults.harness import (
+    FAST_CLIENT,
+    RECIPE,
+    encode,
+    latest,
+    meeting_guide_feed,
+    mg_source,
+    recipe_page,
+    write_registry,
+)
 from tests.faults.server import FaultSite, Reply, RequireKey, fault_sites, refused_url
 
 pytestmark = pytest.mark.slow
 
-KEY_ENV = "FAULTS_FEED_KEY"
+KEY_ENV = "CLEARINGHOUSE_FEED_KEY_FAULTS"
 SECRET = "k3y-Vault/7+x=&q"
 """A feed key with the characters URLs encode, so every encoded form must be redacted too."""
 SECRET_FORMS = sorted({SECRET, quote(SECRET, safe=""), quote_plus(SECRET), quote(SECRET)})
@@ -79,21 +90,38 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outputs]:
         mp.delenv("CLEARINGHOUSE_DEMO_URL", raising=False)
         for name, value in FAST_CLIENT.items():
             mp.setenv(name, value)
-        sites = {name: new_site() for name in ("keyed", "robots", "link-only", "corpus", "healthy")}
+        sites = {name: new_site() for name in ("keyed", "robots", "link-only", "corpus", "healthy", "mirror",
+                                                "elsewhere")}  # fmt: skip
         sites["robots"].robots = b"User-agent: *\nDisallow: /private/\n"
         feed = Reply(body=encode(corpus.feed()))
         keyed = {"auth": KEY_ENV}
+        in_url = quote(SECRET, safe="")
+        mirror, elsewhere = sites["mirror"], sites["elsewhere"]
+        mirror.route(FEED, Reply(body=encode(meeting_guide_feed("mirror", 3))))
+        hops = [Reply(302, headers={"Location": f"/hop-2.json?key={in_url}"}),
+                Reply(302, headers={"Location": f"{mirror.url}{FEED}?key={in_url}&v=1"})]  # fmt: skip
         sources = [
             mg_source("keyed-ok", sites["keyed"].route(FEED, RequireKey(SECRET, feed)), **keyed),
             mg_source("keyed-500", sites["keyed"].route("/down.json", Reply(500, b"oops", "text/plain")), **keyed),
             mg_source("keyed-redirect", sites["keyed"].route(
                 "/redirect.json", Reply(302, headers={"Location": f"{dead}?key={quote(SECRET, safe='')}"})), **keyed),
+            mg_source("keyed-hops", sites["keyed"].route("/hop-1.json", hops[0]), **keyed,
+                      allowed_hosts=[mirror.url.removeprefix("http://")]),
+            mg_source("keyed-dead-hop", sites["keyed"].route("/dead-hop.json", Reply(302, headers={
+                "Location": f"{dead}?key={in_url}"})), allowed_hosts=[dead.split("/")[2]], **keyed),
+            mg_source("keyed-metadata-hop", sites["keyed"].route("/meta.json", Reply(302, headers={
+                "Location": f"http://169.254.169.254/latest/?key={in_url}"})), allowed_hosts=["169.254.169.254"],
+                **keyed),
+            mg_source("keyed-off-scope-link", sites["keyed"].route("/list.html", Reply(body=recipe_page(
+                "Keyed", f"{elsewhere.url}/next.html?key={in_url}"), content_type="text/html")), kind="recipe",
+                recipe=RECIPE, **keyed),
             mg_source("robots-blocked", sites["robots"].route("/private/meetings.json", feed)),
             mg_source("link-only", sites["link-only"].route(FEED, feed), link_only=True),
             mg_source(corpus.SOURCE_ID, sites["corpus"].route(FEED, feed)),
             mg_source("sussex-aa", sites["healthy"].route(FEED, Reply(body=(
                 SNAPSHOTS / "mg" / "sussexaa_sussex-county-de_2022-09-01.json").read_bytes()))),
         ]  # fmt: skip
+        sites["keyed"].route("/hop-2.json", hops[1])
         registry = write_registry(home.parent / "sources.yaml", sources)
         root.addHandler(capture)
         root.setLevel(logging.DEBUG)
@@ -304,8 +332,31 @@ def test_the_feed_key_was_used(outputs: Outputs) -> None:
     assert keyed and all(SECRET in str(h.query) or quote_plus(SECRET) in h.query for h in keyed)
     manifest = json.loads((latest(outputs.home) / "manifest.json").read_text())
     statuses = {s["id"]: s["status"] for s in manifest["sources"]}
-    assert statuses["keyed-ok"] == "ok"
-    assert statuses["keyed-500"] == statuses["keyed-redirect"] == "failed"
+    assert statuses["keyed-ok"] == statuses["keyed-hops"] == statuses["keyed-off-scope-link"] == "ok"
+    assert statuses["keyed-500"] == statuses["keyed-redirect"] == statuses["keyed-dead-hop"] == "failed"
+    assert statuses["keyed-metadata-hop"] == "failed"
+
+
+def test_the_key_stays_with_its_origin(outputs: Outputs, observe: Observe) -> None:
+    """Redirect hops, a skipped off-scope link and the errors of hops: the key reached the keyed origin only."""
+    hops = [h for h in outputs.sites["keyed"].hits if h.path.startswith("/hop-")]
+    mirror = [h.query for h in outputs.sites["mirror"].hits if h.path == FEED]
+    elsewhere = outputs.sites["elsewhere"].hits
+    observe(
+        "security",
+        "feed key on redirect hops and off-scope links",
+        "sent to the source's origin only; stripped from a hop to another allowed host; off-scope link not requested",
+        f"hops on the origin: {len(hops)}; mirror queries {mirror}; requests elsewhere: {len(elsewhere)}",
+    )
+    assert len(hops) == 2 and all(any(form in h.query for form in SECRET_FORMS) for h in hops)
+    assert mirror == ["v=1"]
+    assert elsewhere == []
+    records = {p.parent.parent.name: json.loads(p.read_text()) for p in (outputs.home / "raw").rglob("*.fetch.json")}
+    assert records["keyed-off-scope-link"]["off_scope_examples"] == [
+        f"{outputs.sites['elsewhere'].url}/next.html?key=***"
+    ]
+    assert records["keyed-hops"]["parts"][0]["redirects"][-1] == f"{outputs.sites['mirror'].url}{FEED}?v=1"
+    assert records["keyed-metadata-hop"]["reason_code"] == "refused_address"
 
 
 @pytest.mark.parametrize(

@@ -62,6 +62,34 @@ def copy(con: duckdb.DuckDBPyConnection, sql: str, path: Path, options: str) -> 
     return con.execute(f"COPY ({sql}) TO {sql_text(str(path))} ({options})").fetchall()[0][0]
 
 
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection)."""
+
+
+def csv_safe_sql(con: duckdb.DuckDBPyConnection, sql: str, order_by: str) -> str:
+    """The rows of ``sql`` ordered by ``order_by``, each text cell that begins with a formula trigger prefixed
+    by ``'`` (the OWASP rule), so a spreadsheet shows it as text instead of running it. Only text (VARCHAR)
+    columns: numbers stay numbers (a longitude of -73.98 is not a formula). The order is applied here, after
+    the projection, because DuckDB does not keep a subquery's order through it."""
+    relation = con.sql(f"SELECT * FROM ({sql}) LIMIT 0")
+    triggers = ", ".join(sql_text(t) for t in FORMULA_TRIGGERS)
+    columns = []
+    for name, kind in zip(relation.columns, relation.types, strict=True):
+        column = '"' + name.replace('"', '""') + '"'
+        if str(kind) == "VARCHAR":
+            neutral = f"CASE WHEN left({column}, 1) IN ({triggers}) THEN chr(39) || {column} ELSE {column} END"
+            column = f"{neutral} AS {column}"
+        columns.append(column)
+    return f"SELECT {', '.join(columns)} FROM ({sql}) ORDER BY {order_by}"
+
+
+def write_csv(con: duckdb.DuckDBPyConnection, sql: str, order_by: str, path: Path) -> int:
+    """Every CSV of a release is written here: a header row, then the rows of ``sql`` in ``order_by`` order
+    with their text cells neutralized (``csv_safe_sql``; CSV only: Parquet, JSON and DuckDB keep the source's
+    text); returns the rows written."""
+    return copy(con, csv_safe_sql(con, sql, order_by), path, "FORMAT csv, HEADER")
+
+
 def write_json_items(
     con: duckdb.DuckDBPyConnection, sql: str, path: Path, head: str = "[", tail: str = "]", sep: str = ",\n"
 ) -> int:

@@ -33,13 +33,13 @@ from warehouse.exporters.common import (
     RELEASE_TABLE,
     SCOPE_VIEW,
     Scope,
-    copy,
     file_entry,
     hhmm_sql,
     iso_sql,
     sql_text,
     target,
     temp_table,
+    write_csv,
     write_json_items,
 )
 
@@ -289,7 +289,7 @@ def write(con: duckdb.DuckDBPyConnection, scope: Scope, root: Path) -> list[dict
         have = set(con.sql(f"SELECT * FROM hsds_{name} LIMIT 0").columns)
         select = ", ".join(c if c in have else f"NULL AS {c}" for c in _columns(name))
         path = target(root, folder + resource(name)["path"])
-        rows = copy(con, f"SELECT {select} FROM ({_scoped(name)}) ORDER BY id", path, "FORMAT csv, HEADER")
+        rows = write_csv(con, f"SELECT {select} FROM ({_scoped(name)})", "id", path)
         entries.append(file_entry(root, path, rows))
         paths[name] = resource(name)["path"]
     package = target(root, f"{folder}datapackage.json")

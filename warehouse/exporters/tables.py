@@ -17,6 +17,7 @@ from warehouse.exporters.common import (
     iso_sql,
     json_sql,
     target,
+    write_csv,
     write_json_items,
 )
 
@@ -55,7 +56,6 @@ def write(con: duckdb.DuckDBPyConnection, scope: Scope, root: Path) -> list[dict
     ordered = f"SELECT * FROM {SCOPE_VIEW} ORDER BY meeting_id"
     rows = copy(con, ordered, parquet, "FORMAT parquet, COMPRESSION zstd")
     flat = ", ".join(f"{sql} AS {name}" for name, sql in _values(con, True))
-    flat = f"SELECT {flat} FROM {SCOPE_VIEW} ORDER BY meeting_id"
-    copy(con, flat, csv, "FORMAT csv, HEADER")
+    write_csv(con, f"SELECT {flat} FROM {SCOPE_VIEW}", "meeting_id", csv)
     features = write_json_items(con, _geojson_sql(con), geojson, GEOJSON_HEAD, GEOJSON_TAIL)
     return [file_entry(root, parquet, rows), file_entry(root, csv, rows), file_entry(root, geojson, features)]

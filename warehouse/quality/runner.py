@@ -24,6 +24,7 @@ from great_expectations.data_context import AbstractDataContext
 from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
 from warehouse.quality.suites import SUITES, Check, Suite
+from warehouse.quality.views import VIEWS
 
 DATASOURCE = "clearinghouse"
 BATCH = "whole_frame"
@@ -31,6 +32,7 @@ SITE = "clearinghouse"
 KEEP_RUNS = 30
 """Validation results (and their Data Docs pages) kept, in runs; older ones are pruned."""
 EXAMPLES = 5
+SECTIONS = ("expectations", "validations", "profiling")
 
 CODE_DERIVED = ("great_expectations.yml", "expectations", "validation_definitions", "checkpoints")
 """The parts of the GX project rebuilt from ``suites.py`` every process; safe to set aside when damaged."""
@@ -170,21 +172,27 @@ def run(
 
 def build_data_docs(home: Path | None, site_dir: Path) -> Path:
     """Render the suites, every validation result without a page yet (this run's, and those of the build
-    tasks when publish runs in another process) and the index into ``site_dir``; prune old runs first."""
+    tasks when publish runs in another process) and the index into ``site_dir``; prune old runs first.
+
+    Pages are written by the escaping views of ``views`` (GX writes source values raw)."""
     ctx = context(home)
     site = {
         "class_name": "SiteBuilder",
         "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site_dir.resolve())},
-        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "show_cta_footer": False},
-    }
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "show_cta_footer": False,
+                               "view": VIEWS["index"]},
+        "site_section_builders": {section: {"view": VIEWS["page"]} for section in SECTIONS},
+    }  # fmt: skip
     sites = ctx.variables.data_docs_sites or {}
-    if sites.get(SITE) != site:
+    changed = sites.get(SITE) != site
+    if changed:
         if SITE in sites:
             ctx.delete_data_docs_site(SITE)
         ctx.add_data_docs_site(site_name=SITE, site_config=site)
     store = ctx.validation_results_store
     kept = _prune(store, site_dir)
-    missing = [key for key in kept if not _page(site_dir, key).exists() and _readable(store, key)]
+    # A changed site (a new view: pages written before escaping was fixed) renders every kept result again.
+    missing = [key for key in kept if (changed or not _page(site_dir, key).exists()) and _readable(store, key)]
     suites = [ExpectationSuiteIdentifier(name=suite.asset) for suite in SUITES]
     ctx.build_data_docs(site_names=[SITE], resource_identifiers=[*suites, *missing])
     return site_dir / "index.html"
