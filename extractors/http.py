@@ -31,10 +31,10 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urljoin, urlsplit, urlunsplit
-from urllib.robotparser import RobotFileParser
 
 import requests
 import urllib3
+from protego import Protego
 
 from clearinghouse.config import Settings
 from extractors.netguard import AddressPolicy, AddressRefused, guarded_session
@@ -167,9 +167,13 @@ class _TooSlow(Exception):
 
 @dataclass(frozen=True)
 class _Robots:
-    """A host's robots.txt; ``parser`` is ``None`` when it could not be read (RFC 9309: disallow all)."""
+    """A host's robots.txt; ``parser`` is ``None`` when it could not be read (RFC 9309: disallow all).
 
-    parser: RobotFileParser | None
+    Protego matches as RFC 9309 §2.2.2 says: the longest rule wins and Allow wins a tie, so WordPress's
+    default ``Disallow: /wp-admin/`` + ``Allow: /wp-admin/admin-ajax.php`` lets the Meeting Guide feed through
+    (the standard library's parser applies the first rule that matches and blocks it)."""
+
+    parser: Protego | None
     error: type[FetchError] = BlockedByRobots
     detail: str = ""
 
@@ -370,7 +374,7 @@ class PoliteClient:
                 f"{what}: {shown} was not requested because {origin}/robots.txt could not be read, "
                 f"which RFC 9309 says to treat as disallow-all ({robots.detail})",
             )
-        if not robots.parser.can_fetch(self._user_agent, url):
+        if not robots.parser.can_fetch(url, self._user_agent):
             raise BlockedByRobots(
                 source_id,
                 f"blocked by robots.txt: {shown}; {origin}/robots.txt disallows it for our user agent, "
@@ -402,14 +406,11 @@ class PoliteClient:
             target = following
         else:
             return _Robots(None, BlockedByRobots, f"more than {_ROBOTS_MAX_REDIRECTS} redirects")
-        parser = RobotFileParser(robots_url)
         if 200 <= response.status < 300:
-            parser.parse(response.body.decode("utf-8", errors="replace").splitlines())
-        elif 400 <= response.status < 500:
-            parser.allow_all = True  # RFC 9309 §2.3.1.3: "unavailable" (any 4xx) means no restrictions
-        else:
-            return _Robots(None, BlockedByRobots, f"HTTP {response.status}")
-        return _Robots(parser)
+            return _Robots(Protego.parse(response.body.decode("utf-8", errors="replace")))
+        if 400 <= response.status < 500:
+            return _Robots(Protego.parse(""))  # RFC 9309 §2.3.1.3: "unavailable" (any 4xx) means no restrictions
+        return _Robots(None, BlockedByRobots, f"HTTP {response.status}")
 
     def _send(
         self,

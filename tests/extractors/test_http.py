@@ -254,6 +254,23 @@ def test_robots_disallow_blocks_without_requesting(site: Site, make_client: Call
     assert site.paths() == ["/robots.txt"]
 
 
+WORDPRESS_ROBOTS = b"User-agent: *\nDisallow: /wp-admin/\nAllow: /wp-admin/admin-ajax.php\n"
+"""WordPress's default robots.txt, served by nearly every 12 Step Meeting List site."""
+
+
+def test_robots_longest_rule_wins_so_a_wordpress_feed_is_allowed(site: Site, make_client: Callable) -> None:
+    """RFC 9309 §2.2.2: the most specific rule wins; a first-match parser blocks every admin-ajax feed."""
+    site.route("/robots.txt", Reply(200, WORDPRESS_ROBOTS))
+    site.route("/wp-admin/admin-ajax.php", Reply(200, b"[]"))
+    site.route("/wp-admin/options.php", Reply(200, b"[]"))
+    client = make_client()
+
+    assert client.get(f"{site.url}/wp-admin/admin-ajax.php?action=meetings", source_id="s").body == b"[]"
+    with pytest.raises(BlockedByRobots):
+        client.get(f"{site.url}/wp-admin/options.php", source_id="s")
+    assert site.paths() == ["/robots.txt", "/wp-admin/admin-ajax.php?action=meetings"]
+
+
 def test_robots_rules_for_other_agents_do_not_block_us(site: Site, make_client: Callable) -> None:
     site.route("/robots.txt", Reply(200, b"User-agent: otherbot\nDisallow: /\n"))
     site.route("/feed", Reply(200, b"[]"))
