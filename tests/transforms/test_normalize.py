@@ -56,11 +56,12 @@ def test_gny_bmlt_meeting_2(real: NormalizeResult) -> None:
     assert (m["timezone"], m["timezone_source"]) == ("America/New_York", "coordinates")
     assert m["attendance"] == "in_person"
     assert (m["venue_name"], m["address_line"], m["city"], m["region_code"], m["postal_code"], m["country"]) == (
-        "North Central Bronx Hospital, Room 14B07", "3424 Kossuth Ave", "New York", "NY", "10467", "US",
+        "North Central Bronx Hospital", "3424 Kossuth Ave", "New York", "NY", "10467", "US",
     )  # fmt: skip
     assert (m["latitude"], m["longitude"], m["geo_precision"]) == (40.8806192784682, -73.8814955949783, "rooftop")
     assert (m["open_closed"], m["types"], m["source_types"]) == ("open", ["men", "step"], ["M", "OPEN", "STEP"])
-    assert (m["languages"], m["location_notes"], m["fellowship"]) == (["en"], "@210th St", "NA")
+    # the room of the venue field leads the location notes
+    assert (m["languages"], m["location_notes"], m["fellowship"]) == (["en"], "Room 14B07\n@210th St", "NA")
 
 
 def test_nyc_intergroup_row_with_br_notes(real: NormalizeResult) -> None:
@@ -75,8 +76,9 @@ def test_nyc_intergroup_row_with_br_notes(real: NormalizeResult) -> None:
         7, time(11), "America/New_York", "registry",
     )  # fmt: skip
     assert (m["venue_name"], m["address_line"], m["city"], m["region_code"]) == (
-        "I Can Club", "110-54 Farmers Blvd, Club Room", "Jamaica", "NY",
+        "I Can Club", "110-54 Farmers Blvd", "Jamaica", "NY",
     )  # fmt: skip
+    assert m["location_notes"] == "Club Room"  # the room after the street
     assert (m["attendance"], m["geo_precision"], m["latitude"]) == ("in_person", "none", None)
 
 
