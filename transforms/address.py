@@ -237,8 +237,11 @@ def _known_city(name: str, region: str | None, country: str | None) -> str | Non
 
 def _spelled_out(city: str, info: ZipInfo | None) -> str:
     """The source's city, spelled out when it abbreviates a town of its ZIP ("B'vue 98007" → Bellevue,
-    "Fed Way 98001" → Federal Way); any other city the source gives is kept as given."""
-    towns = (info.city, *info.other_cities) if info else ()
+    "Fed Way 98001" → Federal Way); a town of its own ("Newton", not Newtonville) and any other city the source
+    gives are kept as given."""
+    if info is None or _town_key(city) in city_names(info.region_code):
+        return city
+    towns = (info.city, *info.other_cities)
     return next((town for town in towns if _abbreviates(city, town)), city)
 
 
@@ -290,8 +293,6 @@ def parse_line(text: str, country: str | None, region: str | None) -> _Line:
     registry entry): they decide how postal codes, states and towns are read.
     """
     text = _GLUED_ORDINAL.sub(r"\1 \2", _HYPHENATED_HOUSE.sub(r"\1 \2", text))
-    if _NOT_A_PLACE.search(text) and not any(_is_numbered_street(p) for p in text.split(",")):
-        return _Line(None, None, None, None, None, None, None, [text])
     raw = [p.strip() for p in re.split(r",(?![^(]*\))", text) if p.strip()]
     plain, notes = map(list, zip(*(_without_parentheses(p) for p in raw), strict=True)) if raw else ([], [])
     last_part = plain[-1] if len(plain) > 1 else ""
@@ -308,7 +309,7 @@ def parse_line(text: str, country: str | None, region: str | None) -> _Line:
     for i in range(len(plain) - 1, -1, -1):
         if found := _postal_at_end(plain[i], country, first=i == 0):
             postal, ext = found["zip"], found.groupdict().get("ext")
-            after = plain[i + 1 : end] + [n for k in range(i + 1, end) for n in notes[k]]
+            after = plain[i + 1 : end]  # "…98125, enter from east lot": what follows the ZIP is a detail
             plain[i], end = plain[i][: found.start()].strip(" ,"), i + 1
             break
     leading = None
@@ -379,13 +380,14 @@ def parse_line(text: str, country: str | None, region: str | None) -> _Line:
             named := [n for n in notes[street_at] if not re.search(r"[\d&@]", n) and not _is_detail(n)]
         ):
             venue = named[0]  # "2719 E Madison Ste 200 (Sound Mental Health-Madison)": the place's name
-    elif end:
-        first = raw[0] if end == len(raw) or plain[0] == _without_parentheses(raw[0])[0] else plain[0]
+    elif end:  # no street: the first part is the place's name (its parentheses judged with the venue) or a note
+        intact = plain[0] == _without_parentheses(raw[0])[0]
+        first = raw[0] if intact else plain[0]
         if _NOT_A_PLACE.search(first):
             details.append(first)
         else:
             venue = first
-        details += plain[1:end] + [n for k in range(1, end) for n in notes[k]]
+        details += ([] if intact else notes[0]) + plain[1:end] + [n for k in range(1, end) for n in notes[k]]
     details += [n for k in range(end, len(notes)) for n in notes[k]] + after
     return _Line(venue or None, street or None, city, state, postal, ext, line_country, [d for d in details if d])
 
