@@ -89,13 +89,22 @@ class ZipInfo(NamedTuple):
     timezone: str | None
     region_code: str
     city: str
+    other_cities: tuple[str, ...] = ()
+    """Other towns the Postal Service accepts for the ZIP (98001 Auburn: Algona, Federal Way)."""
 
 
 @cache
 def _zip_table() -> dict[str, ZipInfo]:
     """All US ZIP codes with a centroid: loaded once (about a second), then every lookup is a dict hit."""
     return {
-        z["zip_code"]: ZipInfo(float(z["lat"]), float(z["long"]), z["timezone"] or None, z["state"], z["city"])
+        z["zip_code"]: ZipInfo(
+            float(z["lat"]),
+            float(z["long"]),
+            z["timezone"] or None,
+            z["state"],
+            z["city"],
+            tuple(z["acceptable_cities"] or ()),
+        )
         for z in zipcodes.list_all()
         if z["lat"] and z["long"]
     }
@@ -164,3 +173,15 @@ def locate(latitude: str | None, longitude: str | None, country: str | None) -> 
     if country and serves is not None and country not in serves:
         return dropped
     return Position(lat, lon, zone)
+
+
+@cache
+def city_names(region_code: str) -> dict[str, str]:
+    """The US towns of a state (each ZIP's town and the other towns it accepts), as the ZIP table spells them,
+    keyed by their lower-case letters and spaces."""
+    return {
+        " ".join("".join(ch for ch in town.lower() if ch.isalpha() or ch == " ").split()): town
+        for info in _zip_table().values()
+        if info.region_code == region_code
+        for town in (info.city, *info.other_cities)
+    }

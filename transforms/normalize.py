@@ -160,12 +160,12 @@ def _source_columns(source_id: pa.Array, sources: Mapping[str, Source]) -> dict[
     if missing:
         raise ValueError(f"staging rows of sources missing from the registry: {', '.join(missing)}")
 
-    def attrs(source_id: str) -> tuple[str, str, str | None, str]:
+    def attrs(source_id: str) -> tuple[str, str, str | None, str, str | None]:
         s = sources[source_id]
-        return scheme_for(s.family), s.fellowship, s.timezone, s.country
+        return scheme_for(s.family), s.fellowship, s.timezone, s.country, s.region
 
-    names = ("scheme", "fellowship", "timezone", "country")
-    columns = map_distinct(attrs, [source_id], [pa.string()] * 4)
+    names = ("scheme", "fellowship", "timezone", "country", "region")
+    columns = map_distinct(attrs, [source_id], [pa.string()] * len(names))
     return dict(zip(names, columns, strict=True))
 
 
@@ -210,6 +210,17 @@ def _text_columns(t: dict[str, pa.Array]) -> dict[str, pa.Array]:
     }
 
 
+def _with_address_details(details: pa.Array, notes: pa.Array, t: dict[str, pa.Array]) -> pa.Array:
+    """Location notes led by what the address text held besides the address ("Back Room", "enter from east lot"),
+    redacted like all free text, so nothing the source said about the place is lost."""
+
+    def merge(detail: str | None, note: str | None, phone: str | None) -> tuple[str | None]:
+        detail = redact(detail, keep_phone=phone)
+        return ("\n".join(x for x in (detail, note) if x and not (x is detail and note and x in note)) or None,)
+
+    return map_distinct(merge, [details, notes, t["conference_phone"]], [pa.string()])[0]
+
+
 def _schedule_columns(t: dict[str, pa.Array]) -> dict[str, pa.Array]:
     start, end, duration = map_distinct(
         lambda s, e, d: schedule(s, e, d, DEFAULT_DURATION_MIN),
@@ -221,10 +232,11 @@ def _schedule_columns(t: dict[str, pa.Array]) -> dict[str, pa.Array]:
 
 def _place_columns(t: dict[str, pa.Array], src: dict[str, pa.Array]) -> tuple[dict[str, pa.Array], pa.Array]:
     """Address, coordinates and time zone; also whether the address is exact (for attendance)."""
-    names = ["venue_name", "address_line", "city", "region_code", "postal_code", "postal_code_ext", "country"]
+    names = ["venue_name", "address_line", "city", "region_code", "postal_code", "postal_code_ext", "country",
+             "address_details"]  # fmt: skip
     inputs = ["venue_name", "address", "city", "region_code", "postal_code", "country", "formatted_address"]
     cleaned = [map_distinct(lambda v: (clean_text(v),), [t[c]], [pa.string()])[0] for c in inputs]
-    values = map_distinct(clean_address, [*cleaned, src["country"]], [pa.string()] * len(names))
+    values = map_distinct(clean_address, [*cleaned, src["country"], src["region"]], [pa.string()] * len(names))
     place = dict(zip(names, values, strict=True))
     lat, lon, coord_tz = map_distinct(
         lambda la, lo, c: tuple(locate(la, lo, c)),
@@ -309,6 +321,8 @@ def normalize(staging: pa.Table, sources: Mapping[str, Source]) -> NormalizeResu
         lambda own, default: (fellowship_code(own, default),), [t["fellowship"], src["fellowship"]], [pa.string()]
     )
     place, exact = _place_columns(t, src)
+    text = _text_columns(t)
+    text["location_notes"] = _with_address_details(place.pop("address_details"), text["location_notes"], t)
     codes, signals = _type_columns(t, src["scheme"], fellowship)
     columns = {
         "source_id": t["source_id"],
@@ -316,7 +330,7 @@ def normalize(staging: pa.Table, sources: Mapping[str, Source]) -> NormalizeResu
         "fetch_id": t["fetch_id"],
         "fellowship": fellowship,
         "weekday": t["weekday"],
-        **_text_columns(t),
+        **text,
         **_schedule_columns(t),
         **place,
         **codes,

@@ -3,7 +3,8 @@
 The page runs in document order: ``h4.meeting`` weekday → ``h5.meeting`` "City - (ZIP)" → ``h6.meeting``
 group (linking to the group's page) → ``table.meeting`` with one ``tr`` per label/value pair
 ("Meeting location:", "Time and duration:" "7:30 PM — 60 Minutes", "Format:", "ID:" …). The site's
-``ID`` keys the record. Phone rows are group contacts and are not read.
+``ID`` keys the record. Phone rows are group contacts and are not read. The location cell is "[room] / venue /
+street (map link) / City, ST ZIP"; the room joins the directions as location notes.
 """
 
 from __future__ import annotations
@@ -48,15 +49,19 @@ def _pairs(table: Tag) -> dict[str, Tag]:
 
 
 def _location(cell: Tag | None) -> dict[str, str | None]:
-    """Venue lines, street (the map link) and "City, ST 55124" from the location cell."""
+    """Room, venue, street (the map link) and "City, ST 55124" from the location cell.
+
+    The lines above the street are the place's name, with the room above it when there are two ("Basement" /
+    "Central Presbyterian Church"); the room is a location note."""
     if cell is None:
         return {}
     lines = [" ".join(s.split()) for s in cell.stripped_strings]
     street = text(cell.select_one("a"))
     city_line = _CITY_LINE.match(lines[-1]) if lines else None
-    venue = [line for line in lines if line != street and not _CITY_LINE.match(line)]
+    above = [line for line in lines if line != street and not _CITY_LINE.match(line)]
     return {
-        "venue_name": "; ".join(venue) or None,
+        "venue_name": above[-1] if above else None,
+        "room": "; ".join(above[:-1]) or None,
         "address": street,
         "city": city_line["city"] if city_line else None,
         "region_code": city_line["state"] if city_line else None,
@@ -90,6 +95,8 @@ def _records(page: Page) -> list[SourceRecord]:
             link = group.select_one("a[href]") if group else None
             name = text(link) or text(group)
             location = _location(pairs.get("Meeting location"))
+            room = location.pop("room", None)
+            directions = "\n".join(n for n in (room, text(pairs.get("Directions"))) if n) or None
             records.append(
                 SourceRecord(
                     source_key=site_id or hashed_source_key(weekday, name, location.get("address"), text(when)),
@@ -101,7 +108,7 @@ def _records(page: Page) -> list[SourceRecord]:
                     start_time=text(when.select_one("strong")) if when else None,
                     duration=duration[1] if duration else None,
                     types=[c for label in TYPE_LABELS for c in _codes(pairs.get(label))],
-                    location_notes=text(pairs.get("Directions")),
+                    location_notes=directions,
                     notes="\n".join(n for label in NOTE_LABELS if (n := text(pairs.get(label)))) or None,
                     source_url=page.absolute(str(link["href"])) if link else page.url,
                     **location,

@@ -3,8 +3,10 @@
 Uppercase tags, two documents concatenated: a heading document ("MONDAY … Last updated February 16,
 2012") and a table whose header (repeated every few dozen rows) is exactly ``divisions | time | O/C |
 name | address | notedisp``. The header is checked, because a reordered export would silently shift every
-field. Times are "6:00 AM" or "NOON"; ``notedisp`` holds lower-case feature codes ("oh we wp wb"). The
-site gives no ids: records are keyed by a hash of weekday, division, time, name and address.
+field. A few rows carry the address at the end of the name cell ("PASS IT ON - 17801 1st Ave S 98148"):
+it is read as the address when the address cell is empty or says the same. Times are "6:00 AM" or "NOON";
+``notedisp`` holds lower-case feature codes ("oh we wp wb"). The site gives no ids: records are keyed by a
+hash of weekday, division, time, name and address as the cells hold them.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ ROWS = "tr:has(> td)"
 COLUMNS = ("divisions", "time", "O/C", "name", "address", "notedisp")
 
 _UPDATED = re.compile(r"Last updated (\w+ \d{1,2}, \d{4})")
+_NAME_WITH_ADDRESS = re.compile(r"^(?P<name>.*?[A-Za-z].*?)\s*(?:-\s*|\s)(?P<address>\d+\s+\S.*\b\d{5})$")
+"""A name cell that ends with the address ("PASS IT ON - 17801 1st Ave S 98148", the address cell left empty)."""
 
 
 def fetch(source: Source, get: Getter) -> list[SnapshotPart]:
@@ -56,9 +60,12 @@ def _records(page: Page) -> list[SourceRecord]:
     for row in page.items(ROWS):
         cells = dict(zip(COLUMNS, (text(td) for td in row.find_all("td", recursive=False)), strict=False))
         division, time, open_closed, name, address, notes = (cells.get(c) for c in COLUMNS)
+        key = hashed_source_key(weekday, division, time, name, address)
+        if name and (typed_in := _NAME_WITH_ADDRESS.match(name)) and address in (None, typed_in["address"]):
+            name, address = typed_in["name"], typed_in["address"]
         records.append(
             SourceRecord(
-                source_key=hashed_source_key(weekday, division, time, name, address),
+                source_key=key,
                 raw={**cells, "weekday": weekday},
                 name=name,
                 weekday=iso_weekday_from_name(weekday),

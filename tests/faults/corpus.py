@@ -124,6 +124,12 @@ CORPUS = [
     BadRecord("dial-in-in-notes", "the meeting's own dial-in number beside a member's phone",
               {"conference_phone": PHONE, "notes": "Dial +1 646 558 8656, or text Sue at 570.555.0199"},
               Published({"notes": "Dial +1 646 558 8656, or text Sue at [redacted]", "conference_phone": PHONE})),
+    BadRecord("full-name-in-notes", "a member's full name in the notes, and the fellowships' own First L.",
+              {"notes": "Ask for Robert Smithers. Coffee by George B."},
+              Published({"notes": "Ask for Robert S. Coffee by George B."})),
+    BadRecord("dial-in-with-code-in-notes", "the dial-in with its access code, the same line as conference_phone",
+              {"conference_phone": PHONE, "notes": "Dial-in: +1 646 558 8656,,901964988#"},
+              Published({"notes": "Dial-in: +1 646 558 8656,,901964988#"})),
     BadRecord("contact-in-name", "an e-mail address in the name", {"name": "Hope Group (hope@example.org)"},
               Published({"name": "Hope Group ([redacted])"})),
 ]  # fmt: skip

@@ -8,6 +8,7 @@ and the Online Intergroup export (``tests/fixtures/normalize``); provenance in e
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -152,3 +153,20 @@ def staging(*source_ids: str) -> pa.Table:
     """Staging rows of the given sources (all real sources when none is given), one fetch each."""
     ids = source_ids or tuple(REAL_SOURCES)
     return pa.concat_tables([to_arrow(sid, f"{sid}@test", list(records(sid))) for sid in ids])
+
+
+SCRUBBED_PHONE = "555-0100"
+"""What the shared data put where a source had a phone number (also dial-ins, meeting ids and passcodes)."""
+KEPT_BEFORE = re.compile(
+    r"(?:(?:dial(?:[\s-]*in)?|conference call|one tap mobile)[^\n]{0,25}|(?:id|code|pass\w*)\W{0,4}|https?://\S*|\d,+)$",
+    re.IGNORECASE,
+)
+KEPT_AFTER = re.compile(r",+\d|\n?[^\n]{0,40}?(?:id|code|pass\w*)\b", re.IGNORECASE)
+"""Where the scrubbed number stands for a dial-in, a meeting id, a passcode or part of a link: places where
+``transforms.privacy`` keeps a number."""
+
+
+def kept_scrubbed_phones(text: str) -> int:
+    """How many scrubbed numbers of ``text`` stand where the rule keeps a number."""
+    spots = [m.start() for m in re.finditer(SCRUBBED_PHONE, text)]
+    return sum(1 for i in spots if KEPT_BEFORE.search(text[:i]) or KEPT_AFTER.match(text, i + len(SCRUBBED_PHONE)))

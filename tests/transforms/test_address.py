@@ -50,19 +50,20 @@ def test_the_sources_venue_wins_over_one_in_the_street() -> None:
 
 
 def test_bmlt_separate_fields() -> None:
-    """GNY meeting 2: separate fields, "USA" nation, a trailing period on the suffix."""
+    """GNY meeting 2: separate fields, "USA" nation, a trailing period on the suffix; the room is a detail."""
     address = clean_address(
         "North Central Bronx Hospital, Room 14B07", "3424 Kossuth Ave.", "New York", "NY", "10467", "USA", None, "US"
     )
     assert address == Address(
-        "North Central Bronx Hospital, Room 14B07", "3424 Kossuth Ave", "New York", "NY", "10467", None, "US"
+        "North Central Bronx Hospital", "3424 Kossuth Ave", "New York", "NY", "10467", None, "US", "Room 14B07"
     )
 
 
-def test_tsv_street_with_unit_and_no_city() -> None:
-    """New York export: City NULL; the part after the comma is a unit, not a city."""
+def test_tsv_street_with_room_and_no_city() -> None:
+    """New York export: City NULL; the part after the comma is the room, not a city: a location detail."""
     address = clean_address(None, "411 East 12th Street, Basement", None, None, None, "US", None, "US")
-    assert (address.address_line, address.city, address.region_code) == ("411 E 12th St, Basement", None, None)
+    assert (address.address_line, address.city, address.region_code) == ("411 E 12th St", None, None)
+    assert address.details == "Basement"
 
 
 def test_tsml_csv_address_column_holding_a_whole_line() -> None:
@@ -140,13 +141,17 @@ _WORDS = st.sampled_from(["Main", "Oak", "West", "North", "Saint", "Church", "Av
 _SUFFIXES = st.sampled_from(["Street", "St", "Avenue", "Ave.", "Road", "Boulevard", "Drive", "Lane", "Place", ""])
 _CITIES = st.sampled_from(["Costa Mesa", "San Jose", "Philadelphia", "West Pittston", "Bronx"])
 _STATES = st.sampled_from(["CA", "PA", "NY", "New York", "Pennsylvania"])
+_ZIP_RANGES = {"CA": (90001, 96162), "PA": (15001, 19640), "NY": (10001, 14925), "New York": (10001, 14925),
+               "Pennsylvania": (15001, 19640)}  # fmt: skip
+"""ZIP codes of each state's range: a ZIP of another state is not the address's (and is dropped)."""
 
 
 @st.composite
 def us_lines(draw: st.DrawFn) -> tuple[int, str, str, str, int]:
     number = draw(st.integers(1, 99999))
     street = " ".join([str(number), *draw(st.lists(_WORDS, min_size=1, max_size=3)), draw(_SUFFIXES)]).strip()
-    return number, street, draw(_CITIES), draw(_STATES), draw(st.integers(501, 99950))
+    state = draw(_STATES)
+    return number, street, draw(_CITIES), state, draw(st.integers(*_ZIP_RANGES[state]))
 
 
 @settings(deadline=None)  # the first example may load reference tables
@@ -166,7 +171,7 @@ def test_cleaning_is_idempotent(parts: tuple[int, str, str, str, int]) -> None:
     _, street, city, state, zip_code = parts
     first = clean_address("Hall", street, city, state, str(zip_code), "USA", None, "US")
     again = clean_address(*first[:5], first.country, None, "US")
-    assert again == first._replace(postal_code_ext=None)
+    assert again == first._replace(postal_code_ext=None, details=None)
 
 
 @settings(deadline=None)
@@ -181,3 +186,49 @@ def test_clean_address_total(text: str) -> None:
     """Arbitrary text in any field never raises and the country is always an ISO code or the default."""
     address = clean_address(text or None, text or None, None, None, text or None, text or None, text or None, "US")
     assert address.country is None or len(address.country) == 2
+
+
+# --- the source's state, ZIPs that do not fit, details ------------------------------------------------------
+
+
+def test_the_registry_region_is_the_state_of_an_address_that_names_none() -> None:
+    """Seattle's directory gives no state; its registry entry says WA."""
+    address = clean_address(None, None, None, None, None, None, "Lynnwood Alano Club", "US", "WA")
+    assert (address.venue_name, address.region_code, address.postal_code) == ("Lynnwood Alano Club", "WA", None)
+
+
+def test_a_zip_never_overrides_the_state_and_city_the_source_gives() -> None:
+    """10001 is a Manhattan ZIP: the record says Seattle, WA, so the ZIP is not this address's."""
+    address = clean_address(None, "1010 Valley St", "Seattle", "WA", "10001", None, None, "US")
+    assert (address.city, address.region_code, address.postal_code) == ("Seattle", "WA", None)
+
+
+def test_a_number_at_the_end_of_a_line_is_a_zip_only_in_the_sources_state() -> None:
+    assert clean_address(None, None, None, None, None, None, "Hall, 1 Main St 01504", "US", "WA").postal_code is None
+    assert clean_address(None, None, None, None, None, None, "Hall, 1 Main St 98115", "US", "WA").postal_code == "98115"
+
+
+@pytest.mark.parametrize(
+    ("line", "city"),
+    [
+        ("Reformed Ch, 1221 148th Ave NE, B'vue 98007", "Bellevue"),  # an abbreviation of the ZIP's town
+        ("All Saints Ch, 27225 Military Rd S, Fed Way 98001", "Federal Way"),  # a town the ZIP also serves
+        ("Mt. Zion Ch, 21428-44th Ave W, Mtlk Terr 98043", "Mountlake Terrace"),
+        ("St. Thomas Episcopal, 8398 NE 12th St, Medina 98004", "Medina"),  # a town of its own: kept
+    ],
+)
+def test_a_city_is_spelled_out_only_from_its_zips_towns(line: str, city: str) -> None:
+    assert clean_address(None, None, None, None, None, None, line, "US", "WA").city == city
+
+
+def test_rooms_and_entrances_around_the_street_are_details() -> None:
+    address = clean_address(None, None, None, None, None, None, "Dunshee House, 303 17th Ave E, Back Room, 98112", "US")
+    assert (address.venue_name, address.address_line, address.details) == (
+        "Dunshee House",
+        "303 17th Ave E",
+        "Back Room",
+    )
+    moravian = clean_address(
+        "Moravian Church (back door)", "115 East 4th Street", "Chaska", "MN", None, None, None, "US"
+    )
+    assert (moravian.venue_name, moravian.details) == ("Moravian Church", "back door")

@@ -1,6 +1,6 @@
 """The formats of the demo release, validated against their specs: the manifest's checksums, Meeting Guide
-JSON (the spec's rules), Open Referral HSDS 3 (the official JSON Schemas), GeoJSON, CSV, the regions and the
-release page."""
+JSON (the spec's rules), Open Referral HSDS 3 (the official JSON Schemas and ``frictionless validate``), GeoJSON,
+CSV, the regions and the release page."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ import csv
 import hashlib
 import json
 import re
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jsonschema
 import pyarrow.parquet as pq
 import pytest
+from frictionless import Package
 
 from tests.conftest import REPO
 from transforms.regions import load_regions
@@ -29,6 +32,8 @@ CONTACT_FIELD = re.compile(r"contact_[123]_")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[a-z]{2,}", re.IGNORECASE)
 VALIDATED_SCOPE = "regions/pennsylvania/hsds"
 """HSDS rows validated one by one with jsonschema (every scope has the same shape; one keeps the test fast)."""
+HSDS_EMPTY_TABLES = {"program", "contact"}
+"""Written with their header only: the package's foreign keys name them, and no meeting has a row in them."""
 
 
 def read_json(path: Path) -> Any:
@@ -225,7 +230,32 @@ def test_hsds_tables_have_the_official_columns_and_valid_rows(demo_release: Path
     assert errors[:5] == []
     required = item.get("tabular_required", [])
     assert all(row[c] for row in rows for c in required), f"{table}: empty {required}"
-    assert len({row["id"] for row in rows}) == len(rows) > 0
+    assert len({row["id"] for row in rows}) == len(rows)
+    assert (len(rows) == 0) == (table in HSDS_EMPTY_TABLES)
+
+
+def hsds_packages(release: Path) -> list[Path]:
+    return [release / "hsds" / "datapackage.json", *sorted(release.glob("regions/*/hsds/datapackage.json"))]
+
+
+def test_frictionless_finds_no_error_in_any_hsds_datapackage(demo_release: Path):
+    """What a 211 importer runs first: every row of every resource against its schema, and every foreign key."""
+    packages = hsds_packages(demo_release)
+    assert len(packages) == 1 + len(list((demo_release / "regions").iterdir())) > len(REGIONS)
+    for path in packages:
+        report = Package(path).validate()
+        errors = [f"{t.name}: {e.message}" for t in report.tasks for e in t.errors] + [e.message for e in report.errors]
+        assert errors[:5] == [], path.relative_to(demo_release)
+        assert report.valid and report.stats["tasks"] == len(hsds.TABLES)
+
+
+def test_an_address_missing_a_required_part_is_left_out_and_its_location_kept(demo_release: Path):
+    folder = demo_release / "hsds"
+    addressed = {r["location_id"] for r in read_table(folder, "address")[1]}
+    physical = {r["id"] for r in read_table(folder, "location")[1] if r["location_type"] == "physical"}
+    meetings = parquet_rows(demo_release / "meetings.parquet", ["address_line", "city", "postal_code", "attendance"])
+    partial = [m for m in meetings if m["attendance"] != "online" and m["address_line"] and not m["postal_code"]]
+    assert addressed < physical and partial
 
 
 FOREIGN_KEYS = [
@@ -265,12 +295,50 @@ def test_hsds_schedules_are_weekly_with_the_iana_zone_kept_as_an_attribute(demo_
     services = read_json(demo_release / VALIDATED_SCOPE / "services.json")
     schedule = services[0]["schedules"][0]
     assert schedule["freq"] == "WEEKLY" and schedule["byday"] in ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-    assert len(schedule["opens_at"]) == 5 and isinstance(schedule["timezone"], float)
+    assert re.fullmatch(r"\d\d:\d\d:\d\d", schedule["opens_at"])
+    assert "timezone" not in schedule  # New York's offset changes twice a year: no single number is right
+    assert schedule["description"].endswith(", local time (America/New_York)")
     zone = [a for a in schedule["attributes"] if a["link_type"] == "timezone"]
     assert zone[0]["value"] == "America/New_York"
     terms = {r["id"]: r["code"] for r in read_table(demo_release / VALIDATED_SCOPE, "taxonomy_term")[1]}
     assert terms[zone[0]["taxonomy_term_id"]] == "timezone"
     assert all(terms[a["taxonomy_term_id"]] == a["value"] for a in services[0]["attributes"])
+
+
+@pytest.mark.parametrize(
+    ("zone", "offset"),
+    [("America/New_York", None), ("Europe/Berlin", None), ("Australia/Sydney", None), ("America/Phoenix", -7.0),
+     ("Pacific/Honolulu", -10.0), ("Asia/Kolkata", 5.5), ("UTC", 0.0)],
+)  # fmt: skip
+def test_a_schedule_offset_is_written_only_for_zones_without_daylight_saving(zone: str, offset: float | None):
+    for now in (datetime(2026, 1, 15, tzinfo=UTC), datetime(2026, 7, 15, tzinfo=UTC)):
+        assert hsds.fixed_offset(zone, now) == offset
+
+
+def test_hsds_schedule_offsets_are_right_in_every_season(demo_release: Path):
+    zones = {a["link_id"]: a["value"] for a in read_table(demo_release / "hsds", "attribute")[1]
+             if a["link_type"] == "timezone"}  # fmt: skip
+    schedules = read_table(demo_release / "hsds", "schedule")[1]
+    with_offset = [s for s in schedules if s["timezone"]]
+    assert {zones[s["id"]] for s in with_offset} == {"America/Phoenix"}  # the demo's only zone without DST
+    for day in (datetime(2026, 1, 15, 12, tzinfo=UTC), datetime(2026, 7, 15, 12, tzinfo=UTC)):
+        assert all(
+            float(s["timezone"]) * 3600 == day.astimezone(ZoneInfo(zones[s["id"]])).utcoffset().total_seconds()
+            for s in with_offset
+        )
+    assert len(zones) == len(schedules)
+
+
+def test_a_meeting_past_midnight_ends_on_the_next_day(demo_release: Path):
+    schedules = read_table(demo_release / "hsds", "schedule")[1]
+    overnight = [s for s in schedules if s["closes_at"] and s["closes_at"] < s["opens_at"]]
+    assert overnight and all(" – " in s["description"] for s in overnight)
+    # GNY NA's "Eleven Alive", Fridays 23:00 for 90 minutes (BMLT duration_time "01:30:00")
+    example = next(
+        s for s in overnight if (s["byday"], s["opens_at"], s["closes_at"]) == ("FR", "23:00:00", "00:30:00")
+    )
+    assert example["description"] == "Weekly on Friday 23:00 – Saturday 00:30, local time (America/New_York)"
+    assert not any(" – " in s["description"] for s in schedules if s["closes_at"] >= s["opens_at"])
 
 
 def test_hsds_datapackage_carries_the_official_resource_schemas_and_attribution(demo_release: Path):

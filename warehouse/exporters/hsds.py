@@ -3,21 +3,32 @@ nested JSON (``hsds/services.json``), per scope — what 211s and referral syste
 
 A meeting is a ``service`` of its fellowship's ``organization``; its place is a physical ``location`` with an
 ``address`` (shared by the meetings of one venue), its online access a virtual ``location`` (``url``; the
-dial-in number a ``phone``), each linked by a ``service_at_location``. Its weekly ``schedule`` is ``freq``
-WEEKLY, ``byday`` MO…SU, ``opens_at``/``closes_at`` "HH:MM" local time; HSDS's ``timezone`` is a number (the
-zone's UTC offset when the release was built), so the IANA zone is kept as an ``attribute`` of the schedule
-(taxonomy term ``timezone``). Canonical types, accessibility and open/closed are attributes of the service
-(one term each, taxonomy ``clearinghouse``; the attribute's ``value`` repeats the term's code, so the nested
-JSON needs no copy of the term in every service); languages are ``language`` rows. Every id is a UUID derived from
-the meeting id (``clearinghouse.ids.uuid_sql``), stable across releases. CSV columns follow the official
-datapackage's field order (``hsds_schema/``); empty JSON members are left out, as the schema types none as
-nullable.
+dial-in number a ``phone``), each linked by a ``service_at_location``. Canonical types, accessibility and
+open/closed are attributes of the service (one term each, taxonomy ``clearinghouse``; the attribute's ``value``
+repeats the term's code, so the nested JSON needs no copy of the term in every service); languages are
+``language`` rows. Every id is a UUID derived from the meeting id (``clearinghouse.ids.uuid_sql``), stable
+across releases. CSV columns follow the official datapackage's field order (``hsds_schema/``); empty JSON
+members are left out, as the schema types none as nullable.
+
+The package is checked as a whole (``frictionless validate``), so it holds every resource its foreign keys
+name: ``program`` and ``contact`` are written with their header only (meetings belong to no program, and
+members' contacts are never published). An ``address`` row needs street, city, state and postal code (the
+schema requires them): a place missing one of them has its ``location`` (name, coordinates) without an address.
+
+Schedules: ``freq`` WEEKLY and ``byday`` MO…SU (``_recurrence_sql``), ``opens_at``/``closes_at`` as the
+meeting's local wall-clock time in the tabular ``time`` format ("19:00:00"). HSDS's ``timezone`` is a single UTC
+offset, which is wrong for half the year in a zone with daylight saving, so it is written only for zones whose
+offset is the same all year (America/Phoenix, Pacific/Honolulu …); the IANA zone is always kept as an
+``attribute`` of the schedule (taxonomy term ``timezone``) and named in the description. A meeting that runs
+past midnight has ``closes_at`` earlier than ``opens_at``: as in the iCalendar rules HSDS schedules follow, the
+recurrence names the day the meeting starts and it ends on the next day, which the description spells out
+("Saturday 23:30 – Sunday 00:30"). A meeting whose source gave no end has no ``closes_at``.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -44,9 +55,11 @@ from warehouse.exporters.common import (
 )
 
 SCHEMA_DIR = Path(__file__).parent / "hsds_schema"
-TABLES = ("organization", "service", "location", "address", "service_at_location", "schedule", "phone",
-          "language", "attribute", "taxonomy", "taxonomy_term")  # fmt: skip
-"""HSDS resources written, in the datapackage's order of dependence."""
+TABLES = ("organization", "program", "service", "location", "address", "service_at_location", "contact",
+          "schedule", "phone", "language", "attribute", "taxonomy", "taxonomy_term")  # fmt: skip
+"""HSDS resources written, in the datapackage's order of dependence (``program`` and ``contact`` stay empty)."""
+FIXED_OFFSET_DAYS = 2 * 366
+"""A zone's offset is written only if it is the same on every day of this many days from the release."""
 TAXONOMY = "clearinghouse"
 BYDAY = "['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU']"
 ATTENDING = {"in_person": "in person", "online": "online", "hybrid": "in person or online",
@@ -80,11 +93,23 @@ def fellowship_names() -> dict[str, str]:
     return names
 
 
+def fixed_offset(zone: str, now: datetime) -> float | None:
+    """The zone's UTC offset in hours if it is the same every day of the next two years (no daylight saving),
+    else ``None``: HSDS's numeric ``timezone`` cannot say "-5 in winter, -4 in summer"."""
+    tz = ZoneInfo(zone)
+    start = now.astimezone(UTC)
+    offsets = {(start + timedelta(days=d)).astimezone(tz).utcoffset() for d in range(FIXED_OFFSET_DAYS)}
+    if len(offsets) != 1:
+        return None
+    (offset,) = offsets
+    return offset.total_seconds() / 3600 if offset is not None else None
+
+
 def _reference(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
-    """Small lookup tables: fellowship names, the UTC offset of each zone today, the taxonomy's terms."""
+    """Small lookup tables: fellowship names, each zone's all-year offset (or null), the taxonomy's terms."""
     found = con.sql(f"SELECT DISTINCT timezone FROM {RELEASE_TABLE} WHERE timezone IS NOT NULL ORDER BY 1")
     zones = [z for (z,) in found.fetchall()]
-    offsets = [ZoneInfo(z).utcoffset(now.replace(tzinfo=None)).total_seconds() / 3600 for z in zones]
+    offsets = [fixed_offset(z, now) for z in zones]
     names = fellowship_names()
     terms = [(r["code"], r["group"], r["meaning"]) for r in data_rows("type_vocabulary.csv")] + list(EXTRA_TERMS)
     tables = {
@@ -98,6 +123,31 @@ def _reference(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
         temp_table(con, name, table)
 
 
+def _time_sql(expr: str) -> str:
+    """SQL for "HH:MM:SS" of a TIME (the tabular ``time`` type; "HH:MM" is not one)."""
+    return f"strftime(DATE '2000-01-01' + {expr}, '%H:%M:%S')"
+
+
+def _recurrence_sql(m: str) -> tuple[str, str]:
+    """SQL for the schedule's (``freq``, ``byday``) of the meeting row ``m``: weekly on its weekday.
+
+    Monthly meetings (canonical ``frequency`` / ``weeks_of_month``) become ``freq`` MONTHLY with one ``byday``
+    per week of the month ("1SA", "-1FR"); this is the one place that decides it."""
+    return "'WEEKLY'", f"{BYDAY}[{m}.weekday]"
+
+
+def _schedule_description_sql(m: str) -> str:
+    """'Weekly on Monday 19:00–20:00, local time (America/New_York)'; past midnight the end names its day."""
+    day = f"({_weekday_names()})[{m}.weekday]"
+    next_day = f"({_weekday_names()})[{m}.weekday % 7 + 1]"
+    start, end = hhmm_sql(f"{m}.start_time"), hhmm_sql(f"{m}.end_time")
+    when = f"""CASE WHEN {m}.end_time IS NULL THEN {day} || ' from ' || {start}
+                    WHEN {m}.end_time < {m}.start_time
+                        THEN {day} || ' ' || {start} || ' – ' || {next_day} || ' ' || {end}
+                    ELSE {day} || ' ' || {start} || '–' || {end} END"""
+    return f"'Weekly on ' || {when} || ', local time (' || {m}.timezone || ')'"
+
+
 def _tables_sql() -> dict[str, str]:
     """SQL of each HSDS table over every published meeting; rows carry ``meeting_id`` to cut scopes."""
     service = uuid_sql("service", "m.meeting_id")
@@ -107,7 +157,11 @@ def _tables_sql() -> dict[str, str]:
     term = uuid_sql("taxonomy_term", "t.code")
     has_place = "(m.attendance <> 'online' AND (m.address_line IS NOT NULL OR m.latitude IS NOT NULL))"
     has_online = "(m.conference_url IS NOT NULL OR m.conference_phone IS NOT NULL)"
-    closes = "coalesce(m.end_time, m.start_time + to_minutes(coalesce(m.duration_min, 60)))"
+    whole_address = " AND ".join(
+        f"m.{c} IS NOT NULL" for c in ("address_line", "city", "region_code", "postal_code", "country")
+    )
+    freq, byday = _recurrence_sql("m")
+    empty = "SELECT NULL::VARCHAR AS id, NULL::VARCHAR AS meeting_id WHERE false"
     return {
         "organization": f"""
             SELECT DISTINCT {uuid_sql("organization", "m.fellowship")} AS id,
@@ -116,6 +170,7 @@ def _tables_sql() -> dict[str, str]:
                        || '), gathered from the public meeting lists of its service bodies' AS description,
                    m.fellowship
             FROM {RELEASE_TABLE} m LEFT JOIN hsds_fellowships f USING (fellowship)""",
+        "program": empty,
         "service": f"""
             SELECT {service} AS id, {uuid_sql("organization", "m.fellowship")} AS organization_id, m.name,
                    m.group_name AS alternate_name, m.notes AS description, m.source_url AS url,
@@ -136,10 +191,9 @@ def _tables_sql() -> dict[str, str]:
             FROM {RELEASE_TABLE} m WHERE {has_online}""",
         "address": f"""
             SELECT {uuid_sql("address", "coalesce(m.venue_id, m.meeting_id)")} AS id, {physical} AS location_id,
-                   m.address_line AS address_1, coalesce(m.city, '') AS city,
-                   coalesce(m.region_code, '') AS state_province, coalesce(m.postal_code, '') AS postal_code,
-                   coalesce(m.country, '') AS country, 'physical' AS address_type, m.meeting_id
-            FROM {RELEASE_TABLE} m WHERE {has_place} AND m.address_line IS NOT NULL""",
+                   m.address_line AS address_1, m.city, m.region_code AS state_province, m.postal_code,
+                   m.country, 'physical' AS address_type, m.meeting_id
+            FROM {RELEASE_TABLE} m WHERE {has_place} AND {whole_address}""",
         "service_at_location": f"""
             SELECT {uuid_sql("service_at_location", "m.meeting_id || 'physical'")} AS id, {service} AS service_id,
                    {physical} AS location_id, m.meeting_id
@@ -148,12 +202,11 @@ def _tables_sql() -> dict[str, str]:
             SELECT {uuid_sql("service_at_location", "m.meeting_id || 'virtual'")}, {service}, {virtual},
                    m.meeting_id
             FROM {RELEASE_TABLE} m WHERE {has_online}""",
+        "contact": empty,
         "schedule": f"""
             SELECT {schedule} AS id, {service} AS service_id, z.utc_offset AS timezone, 'MO' AS wkst,
-                   'WEEKLY' AS freq, 1 AS interval, {BYDAY}[m.weekday] AS byday,
-                   'Weekly on ' || ({_weekday_names()})[m.weekday] || ' ' || {hhmm_sql("m.start_time")} || '–'
-                       || {hhmm_sql(closes)} || ' (' || m.timezone || ')' AS description,
-                   {hhmm_sql("m.start_time")} AS opens_at, {hhmm_sql(closes)} AS closes_at,
+                   {freq} AS freq, 1 AS interval, {byday} AS byday, {_schedule_description_sql("m")} AS description,
+                   {_time_sql("m.start_time")} AS opens_at, {_time_sql("m.end_time")} AS closes_at,
                    ({_attending()})[m.attendance] AS attending_type, m.meeting_id
             FROM {RELEASE_TABLE} m LEFT JOIN hsds_zones z USING (timezone)""",
         "phone": f"""

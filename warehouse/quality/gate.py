@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from transforms.privacy import redact
+from transforms.privacy import redact_contacts
 from transforms.text import clean_text
 from warehouse.errors import QualityGateFailed
 from warehouse.quality import runner
@@ -88,14 +88,14 @@ def _frame(con: duckdb.DuckDBPyConnection, sql: str, **params: Any) -> pd.DataFr
 
 
 def _redacted(frame: pd.DataFrame) -> pd.DataFrame:
-    """Each published text beside what the privacy rule makes of it (computed once per distinct pair)."""
+    """Each published text beside what the contact rule makes of it (computed once per distinct pair)."""
     phones = _nullable(frame["conference_phone"])
     for name in PUBLISHED_TEXT:
         done: dict[tuple[str | None, str | None], str | None] = {}
         column = []
         for text, phone in zip(_nullable(frame[name]), phones, strict=True):
             if (text, phone) not in done:
-                done[text, phone] = redact(text, keep_phone=phone)
+                done[text, phone] = redact_contacts(text, keep_phone=phone) if text else text
             column.append(done[text, phone])
         frame[f"{name}_redacted"] = column
     return frame

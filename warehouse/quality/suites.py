@@ -38,7 +38,7 @@ TIME_PATTERN = (
 still has the last word in normalization, so this only needs to be a superset."""
 HTTP_URL = r"(?i)^https?://"
 PUBLISHED_TEXT = ("name", "group_name", "venue_name", "address_line", "city", "notes", "location_notes")
-"""Published free-text fields; the release holds each to the privacy rule (``transforms.privacy.redact``)."""
+"""Published free-text fields; the release holds each to the contact rule (``transforms.privacy.redact_contacts``)."""
 ROW_DROP_CRITICAL = 0.25
 """A release with this share fewer meetings than the previous one is blocked."""
 ROW_CHANGE_WARNING = 0.10

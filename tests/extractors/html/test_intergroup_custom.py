@@ -68,3 +68,10 @@ def test_group_phone_numbers_are_not_read() -> None:
 
 def test_page_gives_no_time_zone_or_online_link() -> None:
     assert {(r.timezone, r.conference_url) for r in records()} == {(None, None)}
+
+
+def test_the_room_above_the_venue_is_a_location_note() -> None:
+    """ID 57601's cell: "Basement" / "Central Presbyterian Church" / 500 Cedar Street / "Saint Paul, MN 55101"."""
+    [record] = [r for r in records() if r.venue_name == "Central Presbyterian Church"]
+    assert (record.venue_name, record.address) == ("Central Presbyterian Church", "500 Cedar Street")
+    assert record.location_notes.startswith("Basement\nParking is behind the church")

@@ -62,3 +62,12 @@ def test_reordered_columns_are_a_changed_layout() -> None:
 
 def test_page_gives_no_time_zone_or_online_link() -> None:
     assert {(r.timezone, r.conference_url) for r in records()} == {(None, None)}
+
+
+def test_an_address_typed_into_the_name_cell_is_the_address() -> None:
+    """WEST 8:00 AM: the name cell says "PASS IT ON - 17801 1st Ave S 98148", the address cell is empty."""
+    record = meeting("PASS IT ON", "8:00 AM")
+    assert (record.name, record.formatted_address) == ("PASS IT ON", "17801 1st Ave S 98148")
+    assert record.raw["name"] == "PASS IT ON - 17801 1st Ave S 98148"  # the key hashes the cells as they are
+    marzo = meeting("10 DE MARZO", "8:00 PM")  # "10 DE MARZO<BR>1225 Union Ave NE, Renton, 98059" in both cells
+    assert (marzo.name, marzo.formatted_address) == ("10 DE MARZO", "1225 Union Ave NE, Renton, 98059")
