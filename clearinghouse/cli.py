@@ -199,7 +199,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """What the current data holds per source: reconciliation, quarantine reasons, unknown type codes."""
+    """What the current data holds per source: reconciliation, quarantine reasons, what the sources said
+    (unparsed places, end times, monthly, inactive), unknown type codes."""
     import duckdb
 
     from warehouse import reports
@@ -209,6 +210,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         sections = (
             ("reconciliation", ("source", "parsed", "normalized", "quarantined", "balanced"), reports.reconciliation),
             ("quarantine reasons", ("source", "reason", "records", "example value"), reports.quarantine_reasons),
+            ("what the sources said (address_unparsed: places kept as written, meetings stay in person)",
+             ("source", "records", "address_unparsed", "example", "end time given", "end from duration",
+              "no end time", "monthly", "inactive"), reports.fidelity),
             ("unknown type codes (add them to transforms/data/type_crosswalk.csv)",
              ("source", "fellowship", "code", "records"), reports.unknown_types),
         )  # fmt: skip

@@ -107,7 +107,7 @@ def _tables_sql() -> dict[str, str]:
     term = uuid_sql("taxonomy_term", "t.code")
     has_place = "(m.attendance <> 'online' AND (m.address_line IS NOT NULL OR m.latitude IS NOT NULL))"
     has_online = "(m.conference_url IS NOT NULL OR m.conference_phone IS NOT NULL)"
-    closes = "coalesce(m.end_time, m.start_time + to_minutes(coalesce(m.duration_min, 60)))"
+    closes = "m.end_time"  # null when the source gave no end or duration: nothing is invented
     return {
         "organization": f"""
             SELECT DISTINCT {uuid_sql("organization", "m.fellowship")} AS id,
@@ -151,8 +151,8 @@ def _tables_sql() -> dict[str, str]:
         "schedule": f"""
             SELECT {schedule} AS id, {service} AS service_id, z.utc_offset AS timezone, 'MO' AS wkst,
                    'WEEKLY' AS freq, 1 AS interval, {BYDAY}[m.weekday] AS byday,
-                   'Weekly on ' || ({_weekday_names()})[m.weekday] || ' ' || {hhmm_sql("m.start_time")} || '–'
-                       || {hhmm_sql(closes)} || ' (' || m.timezone || ')' AS description,
+                   'Weekly on ' || ({_weekday_names()})[m.weekday] || ' ' || {hhmm_sql("m.start_time")}
+                       || coalesce('–' || {hhmm_sql(closes)}, '') || ' (' || m.timezone || ')' AS description,
                    {hhmm_sql("m.start_time")} AS opens_at, {hhmm_sql(closes)} AS closes_at,
                    ({_attending()})[m.attendance] AS attending_type, m.meeting_id
             FROM {RELEASE_TABLE} m LEFT JOIN hsds_zones z USING (timezone)""",
