@@ -210,9 +210,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         sections = (
             ("reconciliation", ("source", "parsed", "normalized", "quarantined", "balanced"), reports.reconciliation),
             ("quarantine reasons", ("source", "reason", "records", "example value"), reports.quarantine_reasons),
-            ("what the sources said (address_unparsed: places kept as written, meetings stay in person)",
-             ("source", "records", "address_unparsed", "example", "end time given", "end from duration",
-              "no end time", "monthly", "inactive"), reports.fidelity),
+            ("what the sources said", ("source", "records", "address_unparsed", "end given", "end by duration",
+                                       "no end", "monthly", "inactive"), reports.fidelity),
+            ("address_unparsed: places kept as the source wrote them (the meetings stay in person)",
+             ("source", "place", "records"), reports.unparsed_addresses),
             ("unknown type codes (add them to transforms/data/type_crosswalk.csv)",
              ("source", "fellowship", "code", "records"), reports.unknown_types),
         )  # fmt: skip

@@ -25,7 +25,7 @@ from transforms.gazetteer import city_timezone, region_timezone
 from transforms.geo import locate, valid_timezone, zip_info
 from transforms.model import CANONICAL_FIELDS, COORDINATES_SOURCES, FIELD_NAMES, TIMEZONE_SOURCES
 from transforms.privacy import redact
-from transforms.recurrence import recurrence
+from transforms.recurrence import CANDIDATE, recurrence
 from transforms.text import clean_text
 from transforms.timeparse import parse_timestamp, schedule
 from transforms.vector import map_distinct
@@ -269,9 +269,13 @@ def _schedule_columns(t: dict[str, pa.Array], name: pa.Array, notes: pa.Array) -
     start, end, duration, end_source = map_distinct(
         schedule, [t["start_time"], t["end_time"], t["duration"]], [pa.int16(), pa.int16(), pa.int16(), pa.string()]
     )
+    said = pc.or_(
+        pc.fill_null(pc.match_substring_regex(name, CANDIDATE), False),
+        pc.fill_null(pc.match_substring_regex(notes, CANDIDATE), False),
+    )
     frequency, weeks = map_distinct(
         lambda n, o, w, s: tuple(recurrence(n, o, w, s)),
-        [name, notes, t["weekday"], start],
+        [pc.if_else(said, name, None), pc.if_else(said, notes, None), t["weekday"], start],
         [pa.string(), pa.list_(pa.int8())],
     )
     return {"start_time": start, "end_time": end, "duration_min": duration, "end_time_source": end_source,

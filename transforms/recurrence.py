@@ -43,6 +43,10 @@ _SENTENCE_END = re.compile(r"[.;!?\n]\s")
 _WEEKDAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
 
 
+CANDIDATE = r"(?i)\bonly\b|\bmonthly\b|\bone\s+\w+\s+(?:of|a)\s+(?:the\s+)?month"
+"""Texts any rule here could read as monthly (a vectorized pre-filter: every other text is weekly)."""
+
+
 class Recurrence(NamedTuple):
     frequency: str
     weeks_of_month: list[int] | None

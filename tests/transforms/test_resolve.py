@@ -395,3 +395,53 @@ def test_explain_of_a_merged_away_id_names_the_meeting_it_went_into(con):
 
 def test_explain_of_an_unknown_id(con):
     assert explain(con, "m-unknown")["status"] == "unknown"
+
+
+# --- survivorship: each field from a source that gives it ----------------------------------------------------
+
+NO_END = {"end_time": None, "duration_min": None, "end_time_source": "none"}
+
+
+def test_the_end_time_comes_from_the_source_that_gives_it(con):
+    """NY Intergroup meeting 1441 ends 13:15 on the legacy list; the TSV gives no end (it was published 13:30)."""
+    run(con, [record("tsv", "x", start_time=time(12, 30), **NO_END),
+              record("legacy", "1441", start_time=time(12, 30), end_time=time(13, 15), duration_min=45)],
+        priorities={"tsv": 90, "legacy": 10})  # fmt: skip
+    assert con.sql("SELECT end_time, duration_min, end_time_source FROM core.meetings").fetchall() == [
+        (time(13, 15), 45, "source")]  # fmt: skip
+
+
+def test_an_end_time_for_another_start_is_not_taken(con):
+    run(con, [record("a", "x", start_time=time(12, 30), **NO_END),
+              record("b", "y", start_time=time(12, 45), end_time=time(13, 45), duration_min=60)],
+        priorities={"a": 90, "b": 10})  # fmt: skip
+    assert con.sql("SELECT start_time, end_time, end_time_source FROM core.meetings").fetchall() == [
+        (time(12, 30), None, "none")]  # fmt: skip
+
+
+def test_conference_notes_come_with_their_url(con):
+    zoom = {"conference_url": "https://zoom.us/j/81234567890", "conference_provider": "zoom",
+            "conference_id": "81234567890", "attendance": "hybrid"}  # fmt: skip
+    run(
+        con,
+        [
+            record("a", "x", **zoom, source_updated_at=datetime(2024, 6, 1)),
+            record("b", "y", **zoom, conference_url_notes="Passcode: 1234", source_updated_at=datetime(2021, 1, 1)),
+        ],
+    )
+    # the newer source wins the URL but gives no notes: the notes of the same URL come from the older one
+    assert con.sql("SELECT conference_id, conference_url_notes FROM core.meetings").fetchall() == [
+        ("81234567890", "Passcode: 1234")]  # fmt: skip
+
+
+def test_monthly_wins_when_one_source_says_so(con):
+    run(con, [record("a", "x"), record("b", "y", frequency="monthly", weeks_of_month=[1])],
+        priorities={"a": 90, "b": 10})  # fmt: skip
+    assert con.sql("SELECT frequency, weeks_of_month FROM core.meetings").fetchall() == [("monthly", [1])]
+
+
+def test_group_notes_and_entity_from_a_source_that_gives_them(con):
+    run(con, [record("a", "x"), record("b", "y", group_notes="Business meeting: 2nd Sunday", entity="Intergroup",
+                                       entity_url="https://example.org")], priorities={"a": 90, "b": 10})  # fmt: skip
+    assert con.sql("SELECT group_notes, entity, entity_url FROM core.meetings").fetchall() == [
+        ("Business meeting: 2nd Sunday", "Intergroup", "https://example.org")]  # fmt: skip
