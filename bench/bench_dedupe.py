@@ -43,12 +43,12 @@ def build_warehouse(path: Path, records: pa.Table) -> None:
         migrate(con)
         con.execute("CREATE SCHEMA bench")
         con.execute("CREATE TABLE bench.eval AS SELECT * FROM records")
-        con.execute(f"INSERT INTO core.meeting_versions SELECT {', '.join(FIELD_NAMES)} FROM bench.eval")
+        con.execute(f"INSERT INTO core.meeting_versions BY NAME SELECT {', '.join(FIELD_NAMES)} FROM bench.eval")
         con.execute(
             "INSERT INTO ops.source_state (source_id, current_fetch_id) "
             "SELECT DISTINCT source_id, fetch_id FROM bench.eval"
         )
-        con.execute("CREATE TABLE bench.truth AS SELECT source_id, source_key, entity FROM bench.eval")
+        con.execute("CREATE TABLE bench.truth AS SELECT source_id, source_key, truth FROM bench.eval")
         con.execute("DROP TABLE bench.eval")
 
 
@@ -75,13 +75,13 @@ def resolve_twice(path: Path) -> dict[str, float]:
 def quality(path: Path) -> dict[str, float]:
     with duckdb.connect(str(path)) as con:
         con.execute(
-            "CREATE TEMP TABLE scored AS SELECT t.entity, l.meeting_id FROM bench.truth t "
+            "CREATE TEMP TABLE scored AS SELECT t.truth, l.meeting_id FROM bench.truth t "
             "JOIN core.meeting_links l USING (source_id, source_key)"
         )
         scores = evalset.pairwise(con, "scored", "meeting_id")
         scores["hard_negatives_merged"] = con.sql(
             """SELECT count(*) FROM scored s
-               WHERE regexp_matches(entity, '^[a-z]+(_[a-z]+)+/')
+               WHERE regexp_matches(truth, '^[a-z]+(_[a-z]+)+/')
                  AND (SELECT count(*) FROM scored o WHERE o.meeting_id = s.meeting_id) > 1"""
         ).fetchall()[0][0]
     return scores
@@ -111,7 +111,7 @@ def main() -> None:
         con = duckdb.connect()
         con.register("replicated", table)
         records = con.sql(
-            f"SELECT * FROM replicated ORDER BY hash(entity), source_id, source_key LIMIT {size}"
+            f"SELECT * FROM replicated ORDER BY hash(truth), source_id, source_key LIMIT {size}"
         ).to_arrow_table()
         con.close()
         with tempfile.TemporaryDirectory(prefix="bench-dedupe-") as tmp:

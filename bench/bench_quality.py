@@ -40,7 +40,7 @@ def warehouse(records: int) -> tuple[duckdb.DuckDBPyConnection, list[str], int, 
     con.register("versions", result.versions)
     con.execute("INSERT INTO staging.source_records BY NAME SELECT * FROM staged")
     con.execute(  # a key a source lists twice is quarantined in the pipeline; keep its first version
-        f"""INSERT INTO core.meeting_versions SELECT {", ".join(FIELD_NAMES)} FROM versions
+        f"""INSERT INTO core.meeting_versions BY NAME SELECT {", ".join(FIELD_NAMES)} FROM versions
             QUALIFY row_number() OVER (PARTITION BY fetch_id, source_key) = 1"""
     )
     con.execute(

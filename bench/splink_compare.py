@@ -47,14 +47,14 @@ def export(out: Path) -> None:
     versions = normalize(realdata.staging(), realdata.SOURCES).versions
     perturbed = evalset.build(evalset.base_meetings(versions), seed=7).records
     sanjose = duckdb.sql(
-        "SELECT *, NULL::VARCHAR AS entity FROM versions WHERE source_id IN ('sanjose-wp', 'sanjose-aa') "
+        "SELECT *, NULL::VARCHAR AS truth FROM versions WHERE source_id IN ('sanjose-wp', 'sanjose-aa') "
         "QUALIFY row_number() OVER (PARTITION BY source_id, source_key) = 1"
     ).to_arrow_table()
     for name, table in (("perturbed", perturbed), ("sanjose", sanjose)):
         con = duckdb.connect()
         migrate(con)
         con.register("labeled", table)
-        con.execute(f"INSERT INTO core.meeting_versions SELECT {', '.join(FIELD_NAMES)} FROM labeled")
+        con.execute(f"INSERT INTO core.meeting_versions BY NAME SELECT {', '.join(FIELD_NAMES)} FROM labeled")
         con.execute("INSERT INTO ops.source_state (source_id, current_fetch_id) "
                     "SELECT DISTINCT source_id, fetch_id FROM labeled")  # fmt: skip
         sources = [row[0] for row in con.sql("SELECT source_id FROM ops.source_state").fetchall()]
@@ -63,7 +63,7 @@ def export(out: Path) -> None:
         con.execute(f"CREATE TABLE keys AS SELECT {', '.join(KEY_COLUMNS)} FROM res_records")
         resolve(con, sources, datetime(2026, 1, 1, tzinfo=UTC))
         con.sql(
-            """SELECT k.*, l.entity, m.meeting_id AS rules_meeting FROM keys k
+            """SELECT k.*, l.truth, m.meeting_id AS rules_meeting FROM keys k
                JOIN labeled l USING (source_id, source_key)
                JOIN core.meeting_links m USING (source_id, source_key)"""
         ).write_parquet(str(out / f"{name}.parquet"))
@@ -130,7 +130,7 @@ def splink_clusters(path: Path) -> dict[float, dict[int, int]]:
 
     frame = pd.read_parquet(path)
     db_api = DuckDBAPI()
-    tables = [db_api.register(part.drop(columns=["entity", "rules_meeting"]), dataset_display_name=f"s{i}")
+    tables = [db_api.register(part.drop(columns=["truth", "rules_meeting"]), dataset_display_name=f"s{i}")
               for i, (_, part) in enumerate(frame.groupby("source_id"))]  # fmt: skip
     settings, _ = _model(splink)
     linker = splink.Linker(tables, settings, log_level="WARNING")

@@ -207,7 +207,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """What the current data holds per source: reconciliation, quarantine reasons, unknown type codes."""
+    """What the current data holds per source: reconciliation, quarantine reasons, what the sources said
+    (unparsed places, end times, monthly, inactive), unknown type codes."""
     import duckdb
 
     from warehouse import reports
@@ -217,6 +218,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         sections = (
             ("reconciliation", ("source", "parsed", "normalized", "quarantined", "balanced"), reports.reconciliation),
             ("quarantine reasons", ("source", "reason", "records", "example value"), reports.quarantine_reasons),
+            ("what the sources said", ("source", "records", "address_unparsed", "end given", "end by duration",
+                                       "no end", "monthly", "inactive"), reports.fidelity),
+            ("address_unparsed: places kept as the source wrote them (the meetings stay in person)",
+             ("source", "place", "records"), reports.unparsed_addresses),
             ("unknown type codes (add them to transforms/data/type_crosswalk.csv)",
              ("source", "fellowship", "code", "records"), reports.unknown_types),
         )  # fmt: skip

@@ -14,6 +14,7 @@ from extractors.records import (
     ParseError,
     Snapshot,
     SnapshotPart,
+    SourceField,
     SourceRecord,
     iso_weekday_from_sunday0,
 )
@@ -23,6 +24,74 @@ PART = "meetings"
 EXPECT = "json"
 MEETING_KEYS = frozenset({"name", "slug", "day", "time"})
 """Fields every Meeting Guide meeting has; a feed whose items have none of them is another API's."""
+
+_F = SourceField
+FIELDS: tuple[SourceField, ...] = (
+    _F("name", "name"),
+    _F("slug", "source_key", "the key; `<slug>-<day>` when `day` is a list; else `id`, else the position",
+       direct=False),
+    _F("day", "weekday", "0 = Sunday … 6 = Saturday, or a list (one record per day)", direct=False),
+    _F("time", "start_time"),
+    _F("end_time", "end_time"),
+    _F("timezone", "timezone"),
+    _F("group", "group_name"),
+    _F("group_notes", "group_notes"),
+    _F("district", "district"),
+    _F("location", "venue_name"),
+    _F("location_notes", "location_notes"),
+    _F("formatted_address", "formatted_address"),
+    _F("address", "address"),
+    _F("city", "city"),
+    _F("state", "region_code"),
+    _F("postal_code", "postal_code"),
+    _F("country", "country"),
+    _F("latitude", "latitude"),
+    _F("longitude", "longitude"),
+    _F("approximate", "approximate"),
+    _F("attendance_option", "attendance_hint", "12 Step Meeting List's own attendance (not in the spec)"),
+    _F("regions", "source_regions", "the list as given, most general first", direct=False),
+    _F("region", "source_regions", "with `sub_region` and `sub_sub_region` when `regions` is absent",
+       direct=False),
+    _F("sub_region", "source_regions", "second level of `region`", direct=False),
+    _F("sub_sub_region", "source_regions", "third level of `region`", direct=False),
+    _F("conference_url", "conference_url"),
+    _F("conference_url_notes", "conference_url_notes"),
+    _F("conference_phone", "conference_phone"),
+    _F("conference_phone_notes", "conference_phone_notes"),
+    _F("types", "types", "a list, or a comma-separated string", direct=False),
+    _F("notes", "notes"),
+    _F("url", "source_url"),
+    _F("updated", "source_updated_at"),
+    _F("website", "website"),
+    _F("entity", "entity"),
+    _F("entity_url", "entity_url"),
+    _F("entity_website_url", "entity_url", "the spec's definition list names `entity_url` this way", direct=False),
+    _F("entity_email", "entity_email"),
+    _F("entity_phone", "entity_phone"),
+    _F("entity_location", "entity_location"),
+    _F("feedback_url", "feedback_url"),
+    _F("fellowship", "fellowship", "multi-fellowship feeds (not in the spec)"),
+    _F("id", None, "the site's database id; `slug` keys the record"),
+    _F("location_id", None, "the site's database id of the location"),
+    _F("region_id", None, "the site's database id of the region"),
+    _F("district_id", None, "the site's database id of the district"),
+    _F("group_id", None, "the site's database id of the group"),
+    _F("time_formatted", None, "`time` as the site displays it"),
+    _F("location_url", None, "the site's page of the location; `url` is the meeting's"),
+    _F("edit_url", None, "the site's editing page for trusted servants"),
+    _F("last_contact", None, "when the site last heard from the group: internal bookkeeping"),
+    _F("author", None, "the site user who last edited the listing: not published"),
+    _F("entity_logo", None, "no app the release feeds reads it"),
+    _F("feedback_emails", None, "addresses for feedback to the site's editors, often a person's: not published"),
+    _F("email", None, "group contact address, often a member's: not published"),
+    _F("phone", None, "group contact number, often a member's: not published"),
+    *(_F(f"contact_{n}_{part}", None, "personal contact: never published")
+      for n in (1, 2, 3) for part in ("name", "email", "phone")),
+    *(_F(handle, None, "7th Tradition contribution handle: not read yet")
+      for handle in ("venmo", "square", "paypal", "homegroup_online")),
+)  # fmt: skip
+"""Every Meeting Guide field (the spec's, and those 12 Step Meeting List sites add) and what becomes of it."""
+_DIRECT = tuple((f.source, f.record) for f in FIELDS if f.direct and f.record)
 
 
 def fetch(source: Source, get: Callable[[str, str], SnapshotPart]) -> list[SnapshotPart]:
@@ -59,6 +128,14 @@ def _days(value: Any) -> list[Any]:
     return [value]
 
 
+def _regions(item: dict[str, Any]) -> list[str]:
+    """The source's region labels, most general first: ``regions``, else region > sub_region > sub_sub_region."""
+    labels = item.get("regions")
+    if not isinstance(labels, list):
+        labels = [item.get("region"), item.get("sub_region"), item.get("sub_sub_region")]
+    return [str(label) for label in labels if label is not None and not isinstance(label, (dict, list))]
+
+
 def _types(value: Any) -> list[str]:
     if isinstance(value, list):
         return [str(v) for v in value]
@@ -90,39 +167,18 @@ def parse(snapshot: Snapshot) -> list[SourceRecord]:
             )
         slug = str(item.get("slug") or item.get("id") or "").strip() or f"position-{position}"
         days = _days(item.get("day"))
+        common = {record: item.get(source) for source, record in _DIRECT}
+        common["entity_url"] = common["entity_url"] or item.get("entity_website_url")
         for day in days:
             records.append(
                 SourceRecord(
                     source_key=slug if len(days) == 1 else f"{slug}-{day}",
                     raw=item,
-                    name=item.get("name"),
                     weekday=iso_weekday_from_sunday0(day),
                     weekday_raw=None if day is None else str(day),
-                    start_time=item.get("time"),
-                    end_time=item.get("end_time"),
-                    timezone=item.get("timezone"),
-                    group_name=item.get("group"),
-                    venue_name=item.get("location"),
-                    address=item.get("address"),
-                    city=item.get("city"),
-                    region_code=item.get("state"),
-                    postal_code=item.get("postal_code"),
-                    country=item.get("country"),
-                    formatted_address=item.get("formatted_address"),
-                    latitude=item.get("latitude"),
-                    longitude=item.get("longitude"),
-                    approximate=item.get("approximate"),
-                    attendance_hint=item.get("attendance_option"),
-                    conference_url=item.get("conference_url"),
-                    conference_url_notes=item.get("conference_url_notes"),
-                    conference_phone=item.get("conference_phone"),
-                    conference_phone_notes=item.get("conference_phone_notes"),
                     types=_types(item.get("types")),
-                    notes=item.get("notes"),
-                    location_notes=item.get("location_notes"),
-                    source_url=item.get("url"),
-                    source_updated_at=item.get("updated"),
-                    fellowship=item.get("fellowship"),
+                    source_regions=_regions(item),
+                    **common,
                 )
             )
     if items and not records:

@@ -114,6 +114,22 @@ class Snapshot:
         raise ParseError(self.source_id, f"snapshot {self.fetch_id} has no part {name!r}")
 
 
+@dataclass(frozen=True)
+class SourceField:
+    """One field of a family's format and what the family does with it: the first column of the fidelity
+    contract (``docs/data-dictionary.md``). Families declare every field their format is known to have,
+    read or not, so a field nobody decided about is a test failure, not a silent loss."""
+
+    source: str
+    """The family's own name for it (a JSON key, a CSV header, a page label)."""
+    record: str | None
+    """The ``SourceRecord`` field it fills; ``None``: not read (``note`` says why)."""
+    note: str = ""
+    """How it is read, or why it is not."""
+    direct: bool = True
+    """Copied as is into ``record`` by the family's generic mapping (else the family reads it itself)."""
+
+
 @dataclass(slots=True)
 class SourceRecord:
     """One meeting (on one weekday) as a source lists it."""
@@ -148,6 +164,20 @@ class SourceRecord:
     conference_url_notes: str | None = None
     conference_phone: str | None = None
     conference_phone_notes: str | None = None
+    group_notes: str | None = None
+    district: str | None = None
+    website: str | None = None
+    """The group's own website (not the listing's page, which is ``source_url``)."""
+    entity: str | None = None
+    """The service entity responsible for the listing (intergroup, area, BMLT service body) and its official
+    public contacts below; personal contacts (``contact_N_*``) are never read into a record."""
+    entity_url: str | None = None
+    entity_email: str | None = None
+    entity_phone: str | None = None
+    entity_location: str | None = None
+    feedback_url: str | None = None
+    source_regions: list[str] = field(default_factory=list)
+    """The source's own region labels, most general first (Meeting Guide ``regions`` or region/sub_region)."""
     types: list[str] = field(default_factory=list)
     """Type codes as the source gives them (Meeting Guide codes, BMLT world ids or key strings)."""
     languages: list[str] = field(default_factory=list)
@@ -159,7 +189,10 @@ class SourceRecord:
     """Set when the source itself withholds the record (e.g. BMLT ``published = 0``): quarantined, not lost."""
 
 
-_STRING_FIELDS = [f.name for f in fields(SourceRecord) if f.name not in {"raw", "weekday", "types", "languages"}]
+_LIST_FIELDS = ("types", "languages", "source_regions")
+_STRING_FIELDS = [f.name for f in fields(SourceRecord) if f.name not in {"raw", "weekday", *_LIST_FIELDS}]
+RECORD_FIELDS = tuple(f.name for f in fields(SourceRecord) if f.name != "raw")
+"""Every field a family can fill (the fidelity contract maps source fields onto these)."""
 
 STAGING_SCHEMA = pa.schema(
     [
@@ -167,8 +200,7 @@ STAGING_SCHEMA = pa.schema(
         pa.field("fetch_id", pa.string(), nullable=False),
         pa.field("record_index", pa.int32(), nullable=False),
         pa.field("weekday", pa.int8()),
-        pa.field("types", pa.list_(pa.string())),
-        pa.field("languages", pa.list_(pa.string())),
+        *[pa.field(name, pa.list_(pa.string())) for name in _LIST_FIELDS],
         pa.field("raw", pa.string()),
         *[pa.field(name, pa.string(), nullable=name != "source_key") for name in _STRING_FIELDS],
     ]
@@ -191,8 +223,8 @@ def to_arrow(source_id: str, fetch_id: str, records: list[SourceRecord]) -> pa.T
         columns["fetch_id"].append(fetch_id)
         columns["record_index"].append(index)
         columns["weekday"].append(record.weekday)
-        columns["types"].append([t for t in (_text(x) for x in record.types) if t])
-        columns["languages"].append([t for t in (_text(x) for x in record.languages) if t])
+        for name in _LIST_FIELDS:
+            columns[name].append([t for t in (_text(x) for x in getattr(record, name)) if t])
         columns["raw"].append(json.dumps(record.raw, ensure_ascii=False, default=str))
         for name in _STRING_FIELDS:
             columns[name].append(_text(getattr(record, name)))

@@ -16,10 +16,69 @@ from collections import Counter
 from collections.abc import Callable
 
 from clearinghouse.ids import hashed_source_key
-from extractors.records import ParseError, Snapshot, SnapshotPart, SourceRecord, iso_weekday_from_name
+from extractors.records import (
+    ParseError,
+    Snapshot,
+    SnapshotPart,
+    SourceField,
+    SourceRecord,
+    iso_weekday_from_name,
+)
 from extractors.registry import Source
 
 PART = "meetings"
+_F = SourceField
+FIELDS: tuple[SourceField, ...] = (
+    _F("slug", "source_key", "the key; else a hash of name, day, time, address, city", direct=False),
+    _F("name", "name"),
+    _F("day", "weekday", "English (or Spanish/German) day names; several in one cell → one record each",
+       direct=False),
+    _F("time", "start_time"),
+    _F("end_time", "end_time"),
+    _F("timezone", "timezone"),
+    _F("group", "group_name"),
+    _F("group_notes", "group_notes"),
+    _F("district", "district"),
+    _F("location", "venue_name"),
+    _F("location_notes", "location_notes"),
+    _F("address", "address", "a whole \"street, city, ST ZIP, country\" line is split in normalization"),
+    _F("city", "city"),
+    _F("state", "region_code"),
+    _F("postal_code", "postal_code"),
+    _F("country", "country"),
+    _F("latitude", "latitude"),
+    _F("longitude", "longitude"),
+    _F("region", "source_regions", "first region label (NY Intergroup: its borough code)", direct=False),
+    _F("sub_region", "source_regions", "second region label", direct=False),
+    _F("types", "types", "names or codes, comma- or `<br>`-separated", direct=False),
+    _F("notes", "notes"),
+    _F("conference_url", "conference_url"),
+    _F("conference_url_notes", "conference_url_notes"),
+    _F("conference_phone", "conference_phone"),
+    _F("conference_phone_notes", "conference_phone_notes"),
+    _F("url", "source_url"),
+    _F("website", "website"),
+    _F("updated", "source_updated_at"),
+    _F("entity", "entity"),
+    _F("entity_url", "entity_url"),
+    _F("entity_email", "entity_email"),
+    _F("entity_phone", "entity_phone"),
+    _F("entity_location", "entity_location"),
+    _F("feedback_url", "feedback_url"),
+    _F("sub_district", None, "the plugin's service-structure label below `district`: not read yet"),
+    _F("website_2", None, "a second group website: not read yet"),
+    _F("mailing_address", None, "the group's postal address for contributions, not the meeting's place"),
+    _F("email", None, "group contact address, often a member's: not published"),
+    _F("phone", None, "group contact number, often a member's: not published"),
+    _F("author", None, "the site user who last edited the row: not published"),
+    _F("last_contact", None, "when the site last heard from the group: internal bookkeeping"),
+    _F("venmo", None, "7th Tradition contribution handle: not read yet"),
+    *(_F(f"contact_{n}_{part}", None, "personal contact: never published")
+      for n in (1, 2, 3) for part in ("name", "email", "phone")),
+)  # fmt: skip
+"""Every column of the plugin's export template (slugified header) and what becomes of it. Columns beyond
+the header are kept in the record's raw JSON as ``_extra_<n>``."""
+_DIRECT = tuple((f.source, f.record) for f in FIELDS if f.direct and f.record)
 
 _NULL = "NULL"
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
@@ -139,26 +198,11 @@ def parse(snapshot: Snapshot) -> list[SourceRecord]:
                 SourceRecord(
                     source_key=key,
                     raw=raw,
-                    name=cell.get("name"),
                     weekday=iso_weekday_from_name(day),
                     weekday_raw=day,
-                    start_time=cell.get("time"),
-                    end_time=cell.get("end_time"),
-                    timezone=cell.get("timezone"),
-                    group_name=cell.get("group"),
-                    venue_name=cell.get("location"),
-                    address=cell.get("address"),
-                    city=cell.get("city"),
-                    region_code=cell.get("state"),
-                    postal_code=cell.get("postal_code"),
-                    country=cell.get("country"),
-                    conference_url=cell.get("conference_url"),
-                    conference_phone=cell.get("conference_phone"),
                     types=_types(cell.get("types")),
-                    notes=cell.get("notes"),
-                    location_notes=cell.get("location_notes"),
-                    source_url=cell.get("url") or cell.get("website"),
-                    source_updated_at=cell.get("updated"),
+                    source_regions=[label for label in (cell.get("region"), cell.get("sub_region")) if label],
+                    **{record: cell.get(source) for source, record in _DIRECT},
                 )
             )
     return records

@@ -499,3 +499,67 @@ def parse_formatted(text: str, default_country: str | None) -> _Line | None:
     """A formatted line's parts; ``None`` when it has no postal code, state or country to anchor it."""
     line = parse_line(text, default_country, None)
     return line if (line.postal or line.region or line.country) else None
+
+
+_PARENTHESES = re.compile(r"\s*\(([^()]*)\)")
+_INSIDE = (
+    r"(?:basement|bsmt"
+    r"|(?:\d+(?:st|nd|rd|th)|ground|main|lower|upper|top|first|second|third)\s+(?:fl(?:oo)?r?\.?|level)"
+    r"|floor|flr|(?:rm|room)\b\.?\s*#?\s*[\w/-]+|upstairs|downstairs|lower level|rear entrance|side entrance)"
+)
+_DASHED_DETAIL = re.compile(rf"^(?P<street>.*?\S)\s*(?:\s-|-\s)\s*(?P<detail>.*\b{_INSIDE}\b.*)$", re.IGNORECASE)
+""""275 N 8th Street - basement", "409 E 241st Street- 2nd floor" (a dash inside "39-60 57th St" is not one)."""
+_TRAILING_DETAIL = re.compile(rf"^(?P<street>\d\S*\s+\S.*?)\s+(?P<detail>{_INSIDE}\b.*)$", re.IGNORECASE)
+""""303 W 42nd St Rm 306": floor or room words after the street, with no separator."""
+NO_PLACE_TEXT = re.compile(
+    r"^(?:online|virtual|zoom|web|internet|remote|phone|telephone|conference call|tbd|tba|n/?a|none|unknown)"
+    r"(?:\s+(?:only|meeting|meetings))?$",
+    re.IGNORECASE,
+)
+"""Place text that names no place at all ("Online Meeting", "TBD"): neither a venue to go to nor an unparsed
+address (kept as the source wrote it, but it makes no meeting in person)."""
+
+
+def split_details(line: str | None, *known: str | None) -> tuple[str | None, str | None]:
+    """(street, details): what follows the street after a comma, a dash or sits in parentheses, and floor or
+    room words after it, are not part of a postal address but tell people where to go inside ("7 W 55th St,
+    5th Floor", "22 Barclay Street (Basement)", "303 W 42nd St Rm 306"); the spec puts them in
+    ``location_notes``. Postal unit designators (Suite, #, Unit, Apt) stay: they are part of the address.
+    Parts equal to one of ``known`` (the city, state, postal code the record already has) are dropped, not
+    moved."""
+    if not line:
+        return line, None
+    head, *rest = (part.strip() for part in line.split(","))
+    details = [inner.strip() for inner in _PARENTHESES.findall(head)]
+    head = _PARENTHESES.sub("", head).strip()
+    if match := _DASHED_DETAIL.match(head) or _TRAILING_DETAIL.match(head):
+        head, details = match["street"], [*details, match["detail"]]
+    details += rest
+    skip = {k.casefold() for k in known if k}
+    details = [d.strip(" .") for d in details if d.strip(" .") and d.strip(" .").casefold() not in skip]
+    return head or None, ", ".join(details) or None
+
+
+def _is_known(part: str, address: Address) -> bool:
+    """A part of a place line that the parsed address already holds ("Scranton", "PA 18503", "USA")."""
+    values = {v.casefold() for v in (address.city, address.region_code, address.postal_code, address.venue_name)
+              if v}  # fmt: skip
+
+    def known(word: str) -> bool:
+        return (
+            word.casefold() in values
+            or (address.country is not None and country_code(word) == address.country)
+            or (address.region_code is not None and known_region(word, address.country) == address.region_code)
+        )
+
+    words = part.rsplit(" ", 1)
+    return known(part) or (len(words) == 2 and known(words[0]) and known(words[1]))
+
+
+def unparsed_place(text: str | None, address: Address) -> str | None:
+    """``text`` (the source's own place line) when no street came out of it and it says more than the city,
+    state, postal code and country that did: a place we failed to read, kept as the source wrote it."""
+    if not text or address.address_line:
+        return None
+    unknown = [p for p in (p.strip(" .") for p in text.split(",")) if p and not _is_known(p, address)]
+    return text if unknown and not all(NO_PLACE_TEXT.match(p) for p in unknown) else None

@@ -44,7 +44,7 @@ BASE_EXCLUDED = ("sanjose-wp", "nepa-aa-2022", "sanjose-template")
 @dataclass(frozen=True)
 class EvalSet:
     records: pa.Table
-    """Canonical versions (``transforms.model.FIELD_NAMES``) plus ``entity``: same entity = same meeting."""
+    """Canonical versions (``transforms.model.FIELD_NAMES``) plus ``truth``: same truth = same meeting."""
 
 
 def _digest(*parts: object) -> str:
@@ -295,7 +295,7 @@ def build(base: pa.Table, seed: int = 7) -> EvalSet:
     rows = base.to_pylist()
     by_source: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
-        row["entity"] = f"{row['source_id']}/{row.pop('entity_key')}"
+        row["truth"] = f"{row['source_id']}/{row.pop('entity_key')}"
         by_source.setdefault(row["source_id"], []).append(row)
     out = list(rows)
     slots = _Slots(rows)
@@ -304,11 +304,11 @@ def build(base: pa.Table, seed: int = 7) -> EvalSet:
             derived = f"{source_id}-{suffix}"
             for row in pool:
                 if rng.random() < share:
-                    out.append(_republished(rng, perturb(rng, row, strength), derived, row["entity"]))
+                    out.append(_republished(rng, perturb(rng, row, strength), derived, row["truth"]))
         for row in pool:
             for negative in _hard_negatives(rng, row, pool, slots):
                 republisher = f"{source_id}-{rng.choice(REPUBLISHERS)[0]}"
-                entity = f"{negative.pop('_kind')}/{_digest(row['entity'], len(out))[:12]}"
+                entity = f"{negative.pop('_kind')}/{_digest(row['truth'], len(out))[:12]}"
                 out.append(_republished(rng, perturb(rng, negative, 0.5), republisher, entity))
     return EvalSet(pa.Table.from_pylist(out, schema=_schema(base)))
 
@@ -322,13 +322,13 @@ def _republished(rng: random.Random, row: dict[str, Any], source_id: str, entity
         "fetch_id": f"{source_id}@eval",
         "source_url": None,
         "record_hash": key,
-        "entity": entity,
+        "truth": entity,
     }
 
 
 def _schema(base: pa.Table) -> pa.Schema:
     fields = [base.schema.field(name) for name in FIELD_NAMES]
-    return pa.schema([*fields, pa.field("entity", pa.string())])
+    return pa.schema([*fields, pa.field("truth", pa.string())])
 
 
 REPLICA_SQL = """
@@ -346,7 +346,7 @@ SELECT * REPLACE (
     CASE WHEN r = 0 THEN conference_id ELSE conference_id || r END AS conference_id,
     CASE WHEN r = 0 THEN conference_phone
          ELSE regexp_replace(conference_phone, '([,;]+)[0-9]{3}', '\1' || (100 + r)) END AS conference_phone,
-    CASE WHEN r = 0 THEN entity ELSE entity || '~' || r END AS entity
+    CASE WHEN r = 0 THEN truth ELSE truth || '~' || r END AS truth
 )
 FROM evalset, range($copies) AS t(r)
 """
@@ -368,8 +368,8 @@ def replicate(evalset: EvalSet, copies: int) -> EvalSet:
         con.close()
 
 
-def pairwise(con: duckdb.DuckDBPyConnection, table: str, predicted: str, entity: str = "entity") -> dict[str, float]:
-    """Pairwise precision, recall and F1 of the ``predicted`` clusters against ``entity`` in ``table``."""
+def pairwise(con: duckdb.DuckDBPyConnection, table: str, predicted: str, entity: str = "truth") -> dict[str, float]:
+    """Pairwise precision, recall and F1 of the ``predicted`` clusters against ``entity`` (the true meeting)."""
     tp, pred, true = con.sql(
         f"""
         SELECT (SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM (SELECT count(*) n FROM {table}

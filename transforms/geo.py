@@ -71,13 +71,16 @@ def region_code(value: str | None, country: str | None) -> str | None:
 
 
 def clean_postal_code(value: str | None, country: str | None) -> tuple[str | None, str | None]:
-    """(postal code, ZIP+4 extension). US "2138" → "02138"; "10467-1234" → ("10467", "1234")."""
+    """(postal code, ZIP+4 extension). US "2138" → "02138"; "10467-1234" → ("10467", "1234"); a US value
+    without a digit ("USA") is no postal code."""
     if not value:
         return None, None
     text = " ".join(value.upper().split())
     width = _PADDED_POSTAL.get(country or "")
     if width and (match := _ZIP.match(text)):
         return match["zip"].zfill(width), match["ext"] if country == "US" else None
+    if country == "US" and not any(ch.isdigit() for ch in text):
+        return None, None  # "USA", "NY": a source's other field typed into the ZIP column, not a ZIP
     if country == "CA" and (match := _CA_POSTAL.match(text)):
         return f"{match[1]} {match[2]}", None
     return text, None

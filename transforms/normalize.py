@@ -9,6 +9,7 @@ Per (source, fetch), every staging row ends up in exactly one of ``versions`` or
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -17,22 +18,26 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from extractors.registry import Source
-from transforms.address import clean_address
+from transforms.address import NO_PLACE_TEXT, Address, clean_address, split_details, unparsed_place
 from transforms.conference import normalize_phone, parse_conference_url
 from transforms.crosswalk import classify, fellowship_code, language_codes, scheme_for
+from transforms.gazetteer import city_timezone, region_timezone
 from transforms.geo import locate, valid_timezone, zip_info
-from transforms.model import CANONICAL_FIELDS, FIELD_NAMES, TIMEZONE_SOURCES
+from transforms.model import CANONICAL_FIELDS, COORDINATES_SOURCES, FIELD_NAMES, TIMEZONE_SOURCES
 from transforms.privacy import redact
+from transforms.recurrence import CANDIDATE, recurrence
 from transforms.text import clean_text
 from transforms.timeparse import parse_timestamp, schedule
 from transforms.vector import map_distinct
 
-DEFAULT_DURATION_MIN = 60
 VALUE_MAX_CHARS = 200
 NAME_MAX_CHARS = 200
 """Real names run to about 90 characters; a longer one is notes or a page pasted into the name field."""
 
 QUARANTINE_REASONS: dict[str, tuple[str, str]] = {
+    # Normalization's own reasons. The staging suite (``dq:*``) catches a missing name, weekday or time before
+    # normalization runs; these still catch what only normalization sees (a name that is only markup or a
+    # NULL literal, a time no rule reads, no time zone from anything) and guard callers that skip staging.
     "no_name": ("name", "expected a meeting name; the record has none (blank or a NULL literal)"),
     "name_too_long": (
         "name",
@@ -46,7 +51,8 @@ QUARANTINE_REASONS: dict[str, tuple[str, str]] = {
     "bad_time": ("start_time", "expected a start time such as 18:30, 6:30 PM, 7:00a, noon or 18:30:00"),
     "no_timezone": (
         "timezone",
-        "expected a time zone from the record, its coordinates, its ZIP code or the registry; found none",
+        "expected a time zone from the record, its coordinates, ZIP code, city or state, or the registry's "
+        "timezone or region; found none (give the source a timezone: in the registry)",
     ),
 }
 """Reason code → (field, what was expected). Order is priority: a record is quarantined for the first."""
@@ -75,6 +81,7 @@ UNKNOWN_TYPES_SCHEMA = pa.schema(
 _ARROW_TYPES = {
     "VARCHAR": pa.string(),
     "TINYINT": pa.int8(),
+    "TINYINT[]": pa.list_(pa.int8()),
     "SMALLINT": pa.int16(),
     "DOUBLE": pa.float64(),
     "TIME": pa.time64("us"),
@@ -92,6 +99,7 @@ _ATTENDANCE_HINTS = {
     "inactive": "inactive", "temporarily closed": "inactive",
 }  # fmt: skip
 """Meeting Guide ``attendance_option`` and BMLT ``venue_type`` (1 in person, 2 virtual, 3 hybrid)."""
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 _YES = frozenset({"yes", "true", "1", "y"})
 _NO = frozenset({"no", "false", "0", "n"})
 _STRING_LIST = pa.list_(pa.string())
@@ -119,9 +127,33 @@ def _multi_line(value: str | None, keep_phone: str | None) -> tuple[str | None]:
     return _free_text(value, keep_phone, multiline=True)
 
 
-def _http_url(value: str | None) -> tuple[str | None]:
+def _plain(value: str | None) -> tuple[str | None]:
+    return (clean_text(value),)
+
+
+def _url(value: str | None, schemes: tuple[str, ...] = ("http://", "https://")) -> tuple[str | None]:
     text = clean_text(value)
-    return (text if text and text.lower().startswith(("http://", "https://")) else None,)
+    return (text if text and text.lower().startswith(schemes) and " " not in text else None,)
+
+
+def _feedback_url(value: str | None) -> tuple[str | None]:
+    """The spec allows on- and off-site pages and ``mailto:`` links."""
+    return _url(value, ("http://", "https://", "mailto:"))
+
+
+def _email(value: str | None) -> tuple[str | None]:
+    text = clean_text(value)
+    return (text if text and _EMAIL.match(text) else None,)
+
+
+def _labels(values: list[str]) -> tuple[list[str]]:
+    """Region labels as plain text, blanks out, a label repeated next to itself once (county "Bronx" > borough
+    "Bronx")."""
+    labels: list[str] = []
+    for value in values:
+        if (text := clean_text(value)) and (not labels or labels[-1].casefold() != text.casefold()):
+            labels.append(text)
+    return (labels,)
 
 
 def _approximate(value: str | None) -> tuple[bool | None]:
@@ -135,8 +167,12 @@ def _types(codes: list[str], languages: list[str], scheme: str, fellowship: str)
     return c.open_closed, c.types, c.accessibility, langs, sorted(c.attendance), c.unknown
 
 
-def _attendance(hint: str | None, signals: list[str], online: bool, exact: bool) -> tuple[str]:
-    """DOMAIN.md rules, as the 12 Step Meeting List and BMLT derive attendance."""
+def _attendance(
+    hint: str | None, signals: list[str], online: bool, exact: bool, place: bool, approximate: bool | None
+) -> tuple[str]:
+    """As the 12 Step Meeting List and BMLT derive attendance, with one difference: without an ``approximate``
+    flag from the source, a place the source gives keeps the meeting in person even when we could not read it
+    as a street address (inactive is for meetings the source closes or gives no place and no access for)."""
     if known := _ATTENDANCE_HINTS.get((hint or "").strip().lower()):
         return (known,)
     if "hybrid" in signals:
@@ -148,7 +184,8 @@ def _attendance(hint: str | None, signals: list[str], online: bool, exact: bool)
         return ("online" if online else "inactive",)
     if online:
         return ("hybrid" if exact else "online",)
-    return ("in_person" if exact else "inactive",)
+    in_person = exact if approximate is not None else place
+    return ("in_person" if in_person else "inactive",)
 
 
 def _minutes_to_time(minutes: pa.Array) -> pa.Array:
@@ -162,7 +199,13 @@ def _source_columns(source_id: pa.Array, sources: Mapping[str, Source]) -> dict[
 
     def attrs(source_id: str) -> tuple[str, str, str | None, str, str | None]:
         s = sources[source_id]
-        return scheme_for(s.family), s.fellowship, s.timezone, s.country, s.region
+        return (
+            scheme_for(s.family),
+            s.fellowship,
+            s.timezone or region_timezone(s.region, s.country),
+            s.country,
+            s.region,
+        )
 
     names = ("scheme", "fellowship", "timezone", "country", "region")
     columns = map_distinct(attrs, [source_id], [pa.string()] * len(names))
@@ -198,45 +241,79 @@ def _record_hash(versions: pa.Table) -> pa.Array:
 def _text_columns(t: dict[str, pa.Array]) -> dict[str, pa.Array]:
     """Free text cleaned and redacted (keeping the meeting's own dial-in), links, the source's stamp."""
     phone = t["conference_phone"]
+
+    def text(name: str, rule=_single_line) -> pa.Array:
+        return map_distinct(rule, [t[name], phone], [pa.string()])[0]
+
+    def value(name: str, rule=_plain) -> pa.Array:
+        return map_distinct(rule, [t[name]], [pa.string()])[0]
+
     return {
-        "name": map_distinct(_single_line, [t["name"], phone], [pa.string()])[0],
-        "group_name": map_distinct(_single_line, [t["group_name"], phone], [pa.string()])[0],
-        "notes": map_distinct(_multi_line, [t["notes"], phone], [pa.string()])[0],
-        "location_notes": map_distinct(_multi_line, [t["location_notes"], phone], [pa.string()])[0],
-        "source_url": map_distinct(_http_url, [t["source_url"]], [pa.string()])[0],
+        "name": text("name"),
+        "group_name": text("group_name"),
+        "group_notes": text("group_notes", _multi_line),
+        "notes": text("notes", _multi_line),
+        "conference_url_notes": text("conference_url_notes", _multi_line),
+        "conference_phone_notes": text("conference_phone_notes", _multi_line),
+        "district": value("district"),
+        "entity": value("entity"),
+        "entity_location": value("entity_location"),
+        "entity_phone": value("entity_phone"),
+        "entity_email": value("entity_email", _email),
+        "website": value("website", _url),
+        "entity_url": value("entity_url", _url),
+        "feedback_url": value("feedback_url", _feedback_url),
+        "source_url": value("source_url", _url),
+        "source_regions": map_distinct(_labels, [t["source_regions"]], [_STRING_LIST])[0],
         "source_updated_at": map_distinct(
             lambda v: (parse_timestamp(v),), [t["source_updated_at"]], [pa.timestamp("us")]
         )[0],
     }
 
 
-def _with_address_details(details: pa.Array, notes: pa.Array, t: dict[str, pa.Array]) -> pa.Array:
-    """Location notes led by what the address text held besides the address ("Back Room", "enter from east lot"),
-    redacted like all free text, so nothing the source said about the place is lost."""
-
-    def merge(detail: str | None, note: str | None, phone: str | None) -> tuple[str | None]:
-        detail = redact(detail, keep_phone=phone)
-        return ("\n".join(x for x in (detail, note) if x and not (x is detail and note and x in note)) or None,)
-
-    return map_distinct(merge, [details, notes, t["conference_phone"]], [pa.string()])[0]
-
-
-def _schedule_columns(t: dict[str, pa.Array]) -> dict[str, pa.Array]:
-    start, end, duration = map_distinct(
-        lambda s, e, d: schedule(s, e, d, DEFAULT_DURATION_MIN),
-        [t["start_time"], t["end_time"], t["duration"]],
-        [pa.int16()] * 3,
+def _schedule_columns(t: dict[str, pa.Array], name: pa.Array, notes: pa.Array) -> dict[str, pa.Array]:
+    start, end, duration, end_source = map_distinct(
+        schedule, [t["start_time"], t["end_time"], t["duration"]], [pa.int16(), pa.int16(), pa.int16(), pa.string()]
     )
-    return {"start_time": start, "end_time": end, "duration_min": duration}
+    said = pc.or_(
+        pc.fill_null(pc.match_substring_regex(name, CANDIDATE), False),
+        pc.fill_null(pc.match_substring_regex(notes, CANDIDATE), False),
+    )
+    frequency, weeks = map_distinct(
+        lambda n, o, w, s: tuple(recurrence(n, o, w, s)),
+        [pc.if_else(said, name, None), pc.if_else(said, notes, None), t["weekday"], start],
+        [pa.string(), pa.list_(pa.int8())],
+    )
+    return {"start_time": start, "end_time": end, "duration_min": duration, "end_time_source": end_source,
+            "frequency": frequency, "weeks_of_month": weeks}  # fmt: skip
+
+
+def _place(*values: str | None) -> tuple[str | None, ...]:
+    """The canonical address, the details split off its street and the place text we could not read (both
+    redacted: a listing that writes "please call 555-0100 for location" in its address column exists)."""
+    *fields, default_country, default_region = values
+    address = clean_address(*fields, default_country, default_region)
+    street, details = split_details(address.address_line, address.city, address.region_code, address.postal_code)
+    formatted, line = fields[6], fields[1]
+    unparsed = unparsed_place(formatted or line, address)
+    inside = "; ".join(d for d in (address.details, details) if d) or None
+    return (*address._replace(address_line=street)[:-1], redact(inside), redact(unparsed))
+
+
+def _location_notes(details: str | None, notes: str | None) -> tuple[str | None]:
+    return ("\n".join(n for n in (details, notes) if n) or None,)
+
+
+def _local_timezone(city: str | None, region: str | None, country: str | None) -> tuple[str | None, str | None]:
+    return city_timezone(city, region, country), region_timezone(region, country)
 
 
 def _place_columns(t: dict[str, pa.Array], src: dict[str, pa.Array]) -> tuple[dict[str, pa.Array], pa.Array]:
     """Address, coordinates and time zone; also whether the address is exact (for attendance)."""
-    names = ["venue_name", "address_line", "city", "region_code", "postal_code", "postal_code_ext", "country",
-             "address_details"]  # fmt: skip
+    names = [*Address._fields[:-1], "location_details", "unparsed_address"]
     inputs = ["venue_name", "address", "city", "region_code", "postal_code", "country", "formatted_address"]
     cleaned = [map_distinct(lambda v: (clean_text(v),), [t[c]], [pa.string()])[0] for c in inputs]
-    values = map_distinct(clean_address, [*cleaned, src["country"], src["region"]], [pa.string()] * len(names))
+    values = map_distinct(_place, [*cleaned, src["country"], src["region"]], [pa.string()] * len(names))
     place = dict(zip(names, values, strict=True))
     lat, lon, coord_tz = map_distinct(
         lambda la, lo, c: tuple(locate(la, lo, c)),
@@ -248,22 +325,35 @@ def _place_columns(t: dict[str, pa.Array], src: dict[str, pa.Array]) -> tuple[di
         [place["postal_code"], place["country"]],
         [pa.float64(), pa.float64(), pa.string()],
     )
+    city_tz, state_tz = map_distinct(
+        _local_timezone, [place["city"], place["region_code"], place["country"]], [pa.string(), pa.string()]
+    )
     (approximate,) = map_distinct(_approximate, [t["approximate"]], [pa.bool_()])
-    exact = pc.if_else(pc.is_valid(approximate), pc.invert(approximate), pc.is_valid(place["address_line"]))
+    street = pc.or_(pc.is_valid(place["address_line"]), pc.fill_null(pc.match_substring_regex(
+        place["unparsed_address"], r"\d"), False))  # fmt: skip
+    exact = pc.if_else(pc.is_valid(approximate), pc.invert(approximate), street)
     has_coords = pc.is_valid(lat)
+    named = pc.invert(pc.fill_null(pc.match_substring_regex(place["venue_name"], NO_PLACE_TEXT.pattern,
+                                                           ignore_case=True), True))  # fmt: skip
+    given = pc.or_(pc.or_(street, named), pc.or_(pc.is_valid(place["unparsed_address"]), has_coords))
     place["latitude"] = pc.if_else(has_coords, lat, zip_lat)
     place["longitude"] = pc.if_else(has_coords, lon, zip_lon)
     place["geo_precision"] = pc.if_else(
         has_coords, pc.if_else(exact, "rooftop", "postal"), pc.if_else(pc.is_valid(zip_lat), "postal", "none")
     )
+    place["coordinates_source"] = pc.case_when(
+        pa.StructArray.from_arrays([has_coords, pc.is_valid(zip_lat)], names=list(COORDINATES_SOURCES[:2])),
+        *COORDINATES_SOURCES,
+    )
     (record_tz,) = map_distinct(lambda v: (valid_timezone(v),), [t["timezone"]], [pa.string()])
-    candidates = (record_tz, coord_tz, zip_tz, src["timezone"])
+    candidates = (record_tz, coord_tz, zip_tz, city_tz, state_tz, src["timezone"])
     place["timezone"] = pc.coalesce(*candidates)
     place["timezone_source"] = pc.case_when(
         pa.StructArray.from_arrays([pc.is_valid(x) for x in candidates], names=list(TIMEZONE_SOURCES)),
         *TIMEZONE_SOURCES,
     )
-    return place, exact
+    signals = {"exact": exact, "place": given, "approximate": approximate}
+    return place, signals
 
 
 def _type_columns(
@@ -280,14 +370,18 @@ def _type_columns(
 
 
 def _online_columns(
-    t: dict[str, pa.Array], country: pa.Array, signals: pa.Array, exact: pa.Array
+    t: dict[str, pa.Array], country: pa.Array, signals: pa.Array, where: dict[str, pa.Array]
 ) -> dict[str, pa.Array]:
     url, provider, meeting_id = map_distinct(
         lambda u: tuple(parse_conference_url(u)), [t["conference_url"]], [pa.string()] * 3
     )
     (phone,) = map_distinct(lambda p, c: (normalize_phone(p, c),), [t["conference_phone"], country], [pa.string()])
     online = pc.or_(pc.is_valid(url), pc.is_valid(phone))
-    (attendance,) = map_distinct(_attendance, [t["attendance_hint"], signals, online, exact], [pa.string()])
+    (attendance,) = map_distinct(
+        _attendance,
+        [t["attendance_hint"], signals, online, where["exact"], where["place"], where["approximate"]],
+        [pa.string()],
+    )
     return {
         "attendance": attendance,
         "conference_url": url,
@@ -320,10 +414,10 @@ def normalize(staging: pa.Table, sources: Mapping[str, Source]) -> NormalizeResu
     (fellowship,) = map_distinct(
         lambda own, default: (fellowship_code(own, default),), [t["fellowship"], src["fellowship"]], [pa.string()]
     )
-    place, exact = _place_columns(t, src)
-    text = _text_columns(t)
-    text["location_notes"] = _with_address_details(place.pop("address_details"), text["location_notes"], t)
+    place, where = _place_columns(t, src)
     codes, signals = _type_columns(t, src["scheme"], fellowship)
+    text = _text_columns(t)
+    location_notes = map_distinct(_multi_line, [t["location_notes"], t["conference_phone"]], [pa.string()])[0]
     columns = {
         "source_id": t["source_id"],
         "source_key": t["source_key"],
@@ -331,10 +425,11 @@ def normalize(staging: pa.Table, sources: Mapping[str, Source]) -> NormalizeResu
         "fellowship": fellowship,
         "weekday": t["weekday"],
         **text,
-        **_schedule_columns(t),
+        **_schedule_columns(t, text["name"], text["notes"]),
         **place,
+        "location_notes": map_distinct(_location_notes, [place["location_details"], location_notes], [pa.string()])[0],
         **codes,
-        **_online_columns(t, place["country"], signals, exact),
+        **_online_columns(t, place["country"], signals, where),
     }
     reason = _quarantine_reason(t, columns)
     columns["start_time"] = _minutes_to_time(columns["start_time"])

@@ -95,6 +95,14 @@ def _words(kind: str) -> frozenset[str]:
 
 
 @cache
+def _street_suffixes() -> frozenset[str]:
+    """Street suffixes and their USPS abbreviations ("lane", "ln"): a run ending in one is a street ("Cherry
+    Ln", "Jackson Street"), not a person."""
+    rows = [row for row in data_rows("street_abbreviations.csv") if row["kind"] == "suffix"]
+    return frozenset(w.lower() for row in rows for w in (row["word"], row["abbreviation"]))
+
+
+@cache
 def _given_names() -> frozenset[str]:
     return frozenset(_census("dist.male.first")) | frozenset(_census("dist.female.first"))
 
@@ -175,7 +183,11 @@ def _full_name(text: str, tokens: list[re.Match[str]], i: int) -> tuple[int, str
             continue
         last = words[-1].lower()  # type: ignore[union-attr]
         middle = [w.lower() for w in words[1:-1] if w]
-        if last in _words("not_a_surname") or any(m not in _given_names() for m in middle):
+        if (
+            last in _words("not_a_surname")
+            or last in _street_suffixes()
+            or any(m not in _given_names() for m in middle)
+        ):
             continue
         if end + 1 < len(tokens) and _adjacent(text, tokens[end], tokens[end + 1]) and _word(tokens[end + 1].group(0)):
             continue  # the run goes on ("Martin Luther King Jr Blvd")

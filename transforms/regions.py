@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -38,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from transforms.gazetteer import county_codes, county_key
 from transforms.refdata import data_rows
 
 
@@ -149,25 +149,17 @@ def load_regions(path: Path) -> list[Region]:
 # --- counties ----------------------------------------------------------------------------------------------
 
 
-def _county_key(state: str, name: str) -> tuple[str, str]:
-    """Spelling-proof key: no accents, case, punctuation or Puerto Rico's "Municipio" suffix."""
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
-    text = re.sub(r"[^a-z0-9]", "", text)
-    return state, text.removesuffix("municipio")
-
-
 @cache
 def county_tables() -> tuple[pa.Table, pa.Table]:
     """(counties: fips, state, name — the first name listed per code), (ZIP code → county FIPS)."""
     counties: dict[str, tuple[str, str]] = {}
-    by_name: dict[tuple[str, str], str] = {}
     for row in data_rows("us_counties.csv"):
         counties.setdefault(row["fips"], (row["state"], row["name"]))
-        by_name.setdefault(_county_key(row["state"], row["name"]), row["fips"])
+    codes = county_codes()
     zips = {
         z["zip_code"]: fips
         for z in zipcodes.list_all()
-        if z["county"] and (fips := by_name.get(_county_key(z["state"], z["county"])))
+        if z["county"] and (fips := codes.get(county_key(z["state"], z["county"])))
     }
     return (
         pa.table({"fips": list(counties), "state": [s for s, _ in counties.values()],

@@ -11,8 +11,12 @@ the lowest record:
 - ``completeness``: the most complete value decides (rooftop coordinates over a ZIP centroid, the longer
   type list, the fuller address).
 
-A record without a value never wins over one with a value. Attendance travels with the conference fields,
-so a meeting is never "in person" with a Zoom link from another source.
+A record without a value never wins over one with a value, so a merged meeting takes each field from a
+source that gives it: the end time of the one source that states it (never an end another source left
+unknown), conference notes, group notes, the entity. Attendance travels with the conference fields, so a
+meeting is never "in person" with a Zoom link from another source. Some groups depend on another group's
+winner (``same_as``): the end time comes from a record that starts when the meeting starts, the URL's notes
+from a record with the same URL, the dial-in's notes from one with the same number.
 
 For every meeting backed by several records, ``core.meeting_field_sources`` holds, per field, the position
 (1-based) in ``core.meetings.sources`` of the record whose value won; the rule is the field's ``RULES``
@@ -35,30 +39,57 @@ class FieldRule:
     rule: str
     completeness: str = "0"
     """SQL over a record: larger is more complete (used by the ``completeness`` rule)."""
+    present: str | None = None
+    """SQL: the record gives the group (default: its first field has a value)."""
+    same_as: tuple[str, ...] = ()
+    """Fields of other groups a record must share with the meeting's winners to take part."""
+    absent: tuple[tuple[str, str], ...] = ()
+    """(field, SQL) values when no record takes part (a dependent group only)."""
+    why: str = ""
+    """Why this rule, for the data dictionary."""
 
 
 RULES: tuple[FieldRule, ...] = (
     FieldRule(("fellowship",), "priority"),
     FieldRule(("name",), "priority"),
     FieldRule(("group_name",), "priority"),
-    FieldRule(("weekday", "start_time", "end_time", "duration_min", "timezone", "timezone_source"), "priority"),
+    FieldRule(("group_notes",), "priority"),
+    FieldRule(("district",), "priority"),
+    FieldRule(("website",), "priority"),
+    FieldRule(("weekday", "start_time", "timezone", "timezone_source"), "priority",
+              why="the schedule of one source, so the weekday, start and zone agree"),
+    FieldRule(("end_time", "duration_min", "end_time_source"), "priority", same_as=("start_time",),
+              absent=(("end_time_source", "'none'"),),
+              why="from a source that gives an end (or a duration) for the same start; unknown when none does"),
+    FieldRule(("frequency", "weeks_of_month"), "priority", present="frequency <> 'weekly'",
+              why="monthly when a source says so (weekly is every format's unstated default)"),
     FieldRule(("venue_name",), "priority"),
     FieldRule(
-        ("address_line", "city", "region_code", "postal_code", "postal_code_ext", "country"),
+        ("address_line", "city", "region_code", "postal_code", "postal_code_ext", "country", "unparsed_address"),
         "completeness",
         "len(list_filter([address_line, city, region_code, postal_code, postal_code_ext, country],"
         " lambda x: x IS NOT NULL))",
+        present="address_line IS NOT NULL OR unparsed_address IS NOT NULL OR city IS NOT NULL",
+        why="the fullest address, its parts from one source",
     ),
+    FieldRule(("source_regions",), "priority", present="len(source_regions) > 0"),
     FieldRule(
-        ("latitude", "longitude", "geo_precision"),
+        ("latitude", "longitude", "geo_precision", "coordinates_source"),
         "completeness",
-        "CASE geo_precision WHEN 'rooftop' THEN 2 WHEN 'postal' THEN 1 ELSE 0 END",
+        "CASE WHEN coordinates_source = 'source' THEN 2 ELSE 0 END + CASE geo_precision WHEN 'rooftop' THEN 1 "
+        "ELSE 0 END",
+        why="a source's own rooftop point over a ZIP centroid",
     ),
     FieldRule(
         ("attendance", "conference_url", "conference_provider", "conference_id", "conference_phone"),
         "recency",
         "len(list_filter([conference_url, conference_phone], lambda x: x IS NOT NULL))",
+        why="online access goes stale first; attendance travels with it",
     ),
+    FieldRule(("conference_url_notes",), "recency", same_as=("conference_url",),
+              why="notes (passcode) of the same URL"),
+    FieldRule(("conference_phone_notes",), "recency", same_as=("conference_phone",),
+              why="notes (access code) of the same dial-in"),
     FieldRule(("open_closed",), "priority"),
     FieldRule(("types", "source_types", "unknown_types"), "completeness", "len(types)"),
     FieldRule(("languages",), "completeness", "len(languages)"),
@@ -66,12 +97,23 @@ RULES: tuple[FieldRule, ...] = (
     FieldRule(("notes",), "recency"),
     FieldRule(("location_notes",), "recency"),
     FieldRule(("source_url",), "priority"),
+    FieldRule(("entity", "entity_url", "entity_email", "entity_phone", "entity_location"), "priority",
+              why="one entity's name and contacts together"),
+    FieldRule(("feedback_url",), "priority"),
     FieldRule(("source_updated_at",), "recency"),
-)
+)  # fmt: skip
 DERIVED = ("record_hash",)
 """Recomputed from the surviving fields, as normalization computes it for a version."""
 MEETING_FIELDS = [f for f in FIELD_NAMES if f not in ("source_id", "source_key", "fetch_id")]
-_LIST_FIELDS = {"types", "source_types", "unknown_types", "languages", "accessibility"}
+_LIST_FIELDS = {
+    "types",
+    "source_types",
+    "unknown_types",
+    "languages",
+    "accessibility",
+    "source_regions",
+    "weeks_of_month",
+}
 
 
 SURVIVING_FIELDS = [f for r in RULES for f in r.fields]
@@ -81,7 +123,10 @@ _KEY_PARTS = {"recency": 16, "priority": 7, "completeness": 6}
 """Bits of each packed component: days since 1970, registry priority 0–100, completeness clamped to 63."""
 
 
-def _present(field: str) -> str:
+def _present(rule: FieldRule) -> str:
+    if rule.present:
+        return f"({rule.present})"
+    field = rule.fields[0]
     return f"(len({field}) > 0)" if field in _LIST_FIELDS else f"({field} IS NOT NULL)"
 
 
@@ -106,7 +151,7 @@ def _sort_key(rule: FieldRule) -> str:
         bits = _KEY_PARTS[part]
         key += f" + (least(greatest(({values[part]})::BIGINT, 0), {(1 << bits) - 1}) << {shift})"
         shift += bits
-    return f"({_present(rule.fields[0])}::BIGINT << {shift}) + {key}"
+    return f"(coalesce({_present(rule)}, false)::BIGINT << {shift}) + {key}"
 
 
 def _struct(fields: tuple[str, ...]) -> str:
@@ -119,6 +164,50 @@ def _hash(columns: list[str]) -> str:
     return f"md5(concat_ws(chr(31), {parts}))"
 
 
+def _survived_sql() -> str:
+    """SQL creating ``res_survived``: per meeting of ``res_multi``, each group's winning values and positions.
+
+    Independent groups are one ``arg_max`` each over the meeting's records; a dependent group's candidates
+    are the records that share its ``same_as`` fields with the independent winners (none: ``absent``)."""
+    independent = [(i, r) for i, r in enumerate(RULES) if not r.same_as]
+    dependent = [(i, r) for i, r in enumerate(RULES) if r.same_as]
+    groups = ", ".join(f"arg_max({_struct(r.fields)}, {_sort_key(r)}) AS g{i}" for i, r in independent)
+    address = next(i for i, r in enumerate(RULES) if "address_line" in r.fields)
+    winners = ", ".join(f"g{i}.{f} AS w_{f}" for i, r in independent for f in r.fields)
+    joins = "".join(
+        f"""
+        LEFT JOIN (SELECT meeting_id, arg_max({_struct(r.fields)}, {_sort_key(r)}) AS g{i}
+                   FROM res_multi JOIN first USING (meeting_id)
+                   WHERE {_present(r)} AND {" AND ".join(f"{f} IS NOT DISTINCT FROM w_{f}" for f in r.same_as)}
+                   GROUP BY meeting_id) USING (meeting_id)"""
+        for i, r in dependent
+    )
+    values = []
+    for i, r in enumerate(RULES):
+        absent = dict(r.absent)
+        for f in r.fields:
+            value = f"w_{f}" if not r.same_as else f"coalesce(g{i}.{f}, {absent[f]})" if f in absent else f"g{i}.{f}"
+            values.append(f"{value} AS {f}, g{i}.pos AS pos_{f}")
+    return f"""
+        CREATE OR REPLACE TEMP TABLE res_survived AS
+        WITH grouped AS (
+            SELECT meeting_id, {groups},
+                   list({{'source_id': source_id, 'source_key': source_key}} ORDER BY pos) AS sources,
+                   min(since) AS first_seen
+            FROM res_multi GROUP BY meeting_id
+        ), first AS (
+            SELECT meeting_id, {winners}, {", ".join(f"g{i}" for i, _ in independent)}, g{address}.rid AS address_rid,
+                   sources, first_seen
+            FROM grouped
+        )
+        SELECT meeting_id, {", ".join(values)}, address_rid, sources, first_seen
+        FROM first {joins}
+    """
+
+
+_SURVIVED_SQL = _survived_sql()
+
+
 def build_meetings(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
     """Rebuild ``core.meetings`` and ``core.meeting_field_sources`` from ``res_members``.
 
@@ -128,7 +217,6 @@ def build_meetings(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
     """
     fields = ", ".join(MEETING_FIELDS)
     published = [f for f in MEETING_FIELDS if f not in DERIVED]
-    address = next(i for i, r in enumerate(RULES) if "address_line" in r.fields)
     con.execute("DELETE FROM core.meetings")
     con.execute("DELETE FROM core.meeting_field_sources")
     con.execute(
@@ -149,19 +237,7 @@ def build_meetings(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
         """,
         {"now": now},
     )
-    groups = ", ".join(f"arg_max({_struct(r.fields)}, {_sort_key(r)}) AS g{i}" for i, r in enumerate(RULES))
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE res_survived AS
-        SELECT meeting_id, {", ".join(f"g{i}.{f} AS {f}" for i, r in enumerate(RULES) for f in r.fields)},
-               {", ".join(f"g{i}.pos AS pos_{f}" for i, r in enumerate(RULES) for f in r.fields)},
-               g{address}.rid AS address_rid, sources, first_seen
-        FROM (SELECT meeting_id, {groups},
-                     list({{'source_id': source_id, 'source_key': source_key}} ORDER BY pos) AS sources,
-                     min(since) AS first_seen
-              FROM res_multi GROUP BY meeting_id)
-        """
-    )
+    con.execute(_SURVIVED_SQL)
     con.execute(
         f"""
         INSERT INTO core.meetings BY NAME

@@ -74,25 +74,28 @@ def parse_duration(value: str | None) -> int | None:
 
 
 def schedule(
-    start: str | None, end: str | None, duration: str | None, default_minutes: int = 60
-) -> tuple[int | None, int | None, int | None]:
-    """(start, end, duration) in minutes from what the source gave; ``start`` is ``None`` when unparseable.
+    start: str | None, end: str | None, duration: str | None
+) -> tuple[int | None, int | None, int | None, str]:
+    """(start, end, duration in minutes, where the end came from) from what the source gave.
 
-    End wins over duration when both are given. An end before the start crosses midnight (duration is
-    taken modulo 24 h) unless the meeting would then last more than ``MAX_OVERNIGHT_MINUTES``; such an
-    end, like an end equal to the start, is treated as missing (a typo or a swapped am/pm, not a 23-hour
-    meeting). Without either, the meeting lasts ``default_minutes`` (the Meeting Guide convention).
+    ``start`` is ``None`` when unparseable. End wins over duration when both are given ("source"); a
+    duration alone implies the end ("duration"). An end before the start crosses midnight (duration is taken
+    modulo 24 h) unless the meeting would then last more than ``MAX_OVERNIGHT_MINUTES``; such an end, like
+    an end equal to the start, is treated as missing (a typo or a swapped am/pm, not a 23-hour meeting).
+    Without either, end and duration stay unknown ("none"): nothing is invented, and apps apply their own
+    default (Meeting Guide apps assume an hour).
     """
     start_min = parse_time(start)
     if start_min is None:
-        return None, None, None
+        return None, None, None, "none"
     end_min = parse_time(end)
     if end_min is not None and end_min != start_min:
         length = (end_min - start_min) % MINUTES_PER_DAY
         if end_min > start_min or length <= MAX_OVERNIGHT_MINUTES:
-            return start_min, end_min, length
-    length = parse_duration(duration) or default_minutes
-    return start_min, (start_min + length) % MINUTES_PER_DAY, length
+            return start_min, end_min, length, "source"
+    if (length := parse_duration(duration)) is None:
+        return start_min, None, None, "none"
+    return start_min, (start_min + length) % MINUTES_PER_DAY, length, "duration"
 
 
 _CLOCK_PART = r"(?:[T\s]*(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?)?"

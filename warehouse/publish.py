@@ -26,9 +26,17 @@ from warehouse.exporters import changes, hsds, meeting_guide, page, tables
 from warehouse.exporters.common import RELEASE_TABLE, Scope, file_entry, sha256_file
 from warehouse.release_db import write_release_duckdb
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "2.0"
 """1.1: adds ``venue_id``, ``regions``, ``last_verified``, ``updated_at``; Meeting Guide, HSDS, GeoJSON,
-CHANGES.json and the release page."""
+CHANGES.json and the release page.
+2.0: nothing invented: ``end_time`` and ``duration_min`` are null when the source gave neither an end nor a
+duration (``end_time_source``: source | duration | none), Meeting Guide ``updated`` is the source's own stamp;
+adds ``frequency``/``weeks_of_month`` (monthly meetings), ``coordinates_source``, ``unparsed_address``,
+``source_regions``, ``group_notes``, ``district``, ``website``, ``conference_url_notes``,
+``conference_phone_notes``, ``entity``/``entity_url``/``entity_email``/``entity_phone``/``entity_location``,
+``feedback_url``; ``timezone_source`` gains ``city`` and ``state``; floor/room details move from
+``address_line`` to ``location_notes``. Major: a consumer that relied on a non-null end time must now apply
+its own default."""
 PUBLISHED_COLUMNS = ["meeting_id", *MEETING_FIELDS, "sources", "venue_id", "regions", "first_seen", "last_seen",
                      "last_verified", "updated_at"]  # fmt: skip
 """The columns of meetings.parquet and meetings.csv and the GeoJSON properties, in order (``RELEASE_SQL``)."""

@@ -31,3 +31,29 @@ def unknown_types(con: duckdb.DuckDBPyConnection) -> list[tuple]:
             FROM core.unknown_types u JOIN ({CURRENT}) c USING (source_id, fetch_id)
             GROUP BY ALL ORDER BY 1, 4 DESC, 3"""
     ).fetchall()
+
+
+def fidelity(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """Per source, what its current records really said: places kept as written because we could not parse
+    them (``address_unparsed``; ``unparsed_addresses`` lists them), end times given / implied by a duration /
+    not given, monthly meetings, and meetings published inactive."""
+    return con.sql(
+        f"""SELECT v.source_id, count(*) AS records,
+                   count(*) FILTER (WHERE v.unparsed_address IS NOT NULL) AS address_unparsed,
+                   count(*) FILTER (WHERE v.end_time_source = 'source') AS end_time_given,
+                   count(*) FILTER (WHERE v.end_time_source = 'duration') AS end_from_duration,
+                   count(*) FILTER (WHERE v.end_time_source = 'none') AS no_end_time,
+                   count(*) FILTER (WHERE v.frequency = 'monthly') AS monthly,
+                   count(*) FILTER (WHERE v.attendance = 'inactive') AS inactive
+            FROM core.meeting_versions v JOIN ({CURRENT}) c USING (source_id, fetch_id)
+            GROUP BY ALL ORDER BY 1"""
+    ).fetchall()
+
+
+def unparsed_addresses(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """The places each source wrote that we could not parse (published as written), most frequent first."""
+    return con.sql(
+        f"""SELECT v.source_id, v.unparsed_address, count(*) AS records
+            FROM core.meeting_versions v JOIN ({CURRENT}) c USING (source_id, fetch_id)
+            WHERE v.unparsed_address IS NOT NULL GROUP BY ALL ORDER BY 1, 3 DESC, 2"""
+    ).fetchall()

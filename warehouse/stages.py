@@ -25,12 +25,15 @@ PENDING_FETCHES = """
       AND current_fetch_id NOT IN (SELECT fetch_id FROM ops.normalized_fetches)
 """
 
+UNPUBLISHED_AT_SOURCE = "unpublished_at_source"
+"""Quarantine reason of records the source itself withholds (BMLT ``published = 0``)."""
+UNPUBLISHED_DETAIL = "the source marks this record as {status}; it is not a public listing."
 # Records the source itself withholds are quarantined before validation and normalization (duplicate keys
 # and other record-level failures are the staging suite's: warehouse.quality.suites.STAGING).
-PRE_QUARANTINE = """
-    SELECT source_id, fetch_id, source_key, record_index, 'unpublished_at_source' AS reason,
+PRE_QUARANTINE = f"""
+    SELECT source_id, fetch_id, source_key, record_index, '{UNPUBLISHED_AT_SOURCE}' AS reason,
            'source_status' AS field, source_status AS value,
-           'the source marks this record as ' || source_status || '; it is not a public listing.' AS detail
+           replace('{UNPUBLISHED_DETAIL}', '{{status}}', source_status) AS detail
     FROM staging.source_records
     WHERE fetch_id IN (SELECT unnest($fetch_ids)) AND source_status IS NOT NULL
 """
@@ -114,7 +117,7 @@ def _normalize_batch(
     try:
         for table in ("core.meeting_versions", "core.quarantine", "core.unknown_types"):
             con.execute(f"DELETE FROM {table} WHERE fetch_id IN (SELECT unnest(?))", [fetch_ids])
-        con.execute(f"INSERT INTO core.meeting_versions SELECT {', '.join(FIELD_NAMES)} FROM new_versions")
+        con.execute(f"INSERT INTO core.meeting_versions BY NAME SELECT {', '.join(FIELD_NAMES)} FROM new_versions")
         con.execute("INSERT INTO core.quarantine BY NAME SELECT * FROM new_quarantine")
         # A batch holds one fetch per source (its current one), so the source names the fetch.
         con.execute(

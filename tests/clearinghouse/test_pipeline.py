@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -13,7 +15,7 @@ import yaml
 from clearinghouse.cli import main
 from tests.conftest import SNAPSHOTS
 from tests.support import serve
-from warehouse import stages
+from warehouse import reports, stages
 
 JSON = "application/json"
 NEPA = (SNAPSHOTS / "mg" / "aaintergroupnepa_ne-pennsylvania_2026-03-20.json").read_bytes()
@@ -138,12 +140,22 @@ def test_manifest_lists_files_with_checksums_and_provenance(two_runs, home: Path
 
 def test_contact_fields_never_reach_published_files(two_runs, home: Path):
     published = (home / "published" / "latest" / "meetings.csv").read_text()
-    assert "person@example.org" not in published
     assert "contact_1" not in published
+    # the scrubbed contacts (person@example.org) only as NEPA's official entity_email, never elsewhere
+    rows = list(csv.DictReader(io.StringIO(published)))
+    assert {r["entity_email"] for r in rows if "person@example.org" in r["entity_email"]}
+    assert not [r for r in rows if "person@example.org" in json.dumps({k: v for k, v in r.items()
+                                                                       if k != "entity_email"})]  # fmt: skip
 
 
 def test_report_lists_reconciliation_quarantine_and_unknown_codes(two_runs, home: Path, capsys):
     assert main(["report"]) == 0
     out = capsys.readouterr().out
     assert "unpublished_at_source" in out  # GNY's 42 meetings the server itself withholds
+    assert "what the sources said" in out
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        said = {row[0]: row[1:] for row in reports.fidelity(con)}
+    # records, address_unparsed, end time given / from a duration / none, monthly, inactive
+    assert said["nepa-aa"] == (480, 0, 250, 0, 230, 0, 0)
+    assert said["gny-na"][2:5] == (0, 1513, 0)
     assert "gny-na" in out and "True" in out

@@ -264,9 +264,17 @@ def _with_contacts() -> SourceRecord:
     return record
 
 
-def test_record_has_no_contact_field() -> None:
+def test_record_has_no_personal_contact_field() -> None:
+    """Only the service entity's official contacts are read (publishable); a group's or person's never."""
     names = {f.name for f in fields(SourceRecord)}
-    assert {n for n in names if "contact" in n or "email" in n or n == "phone"} == set()
+    assert {n for n in names if "contact" in n or "email" in n or n == "phone"} == {"entity_email"}
+
+
+def test_contact_values_are_not_read_into_any_field() -> None:
+    record = _with_contacts()
+    values = [getattr(record, f.name) for f in fields(SourceRecord) if f.name != "raw"]
+    flat = {str(v) for value in values for v in (value if isinstance(value, list) else [value])}
+    assert not flat & {str(v) for v in CONTACTS.values()}
 
 
 def test_contact_values_are_kept_in_raw() -> None:

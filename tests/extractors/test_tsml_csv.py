@@ -175,9 +175,12 @@ def test_sj_malformed_updated_is_kept_raw(sj: list[SourceRecord]) -> None:
 
 
 def test_sj_website_and_group(sj: list[SourceRecord]) -> None:
+    """``Website`` is the group's site, not the listing's page (the template has no ``url`` column)."""
     record = _one(sj, "After Work Topic Meeting", 1)
-    assert record.source_url == "https://saturdaynitelive.org"
+    assert record.website == "https://saturdaynitelive.org"
+    assert record.source_url is None
     assert record.group_name == "Saturday Nite Live"
+    assert record.source_regions == ["San Jose", "West San Jose"]
 
 
 def test_contact_columns_stay_in_raw_only(sj: list[SourceRecord]) -> None:

@@ -110,3 +110,12 @@ def test_quarantined_records_are_not_published(published: dict, quarantined: dic
 def test_healthy_source_publishes_every_record_beside_the_corpus(corpus_home: Path) -> None:
     parsed, normalized, quarantined = run_state(corpus_home).reconciliation[HEALTHY]
     assert parsed == 123 == normalized + quarantined
+
+
+def test_every_reason_the_corpus_is_quarantined_for_is_documented(corpus_home: Path) -> None:
+    """The data dictionary lists each reason exactly as ``core.quarantine`` stores it."""
+    from warehouse.dictionary import quarantine_reasons
+
+    with duckdb.connect(str(corpus_home / "warehouse.duckdb"), read_only=True) as con:
+        stored = {r for (r,) in con.sql("SELECT DISTINCT reason FROM core.quarantine").fetchall()}
+    assert len(stored) >= 4 and stored <= set(quarantine_reasons())

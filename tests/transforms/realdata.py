@@ -55,21 +55,27 @@ def _tsml(path: Path) -> Callable[[Source], list[SourceRecord]]:
 
 def _gny(source: Source) -> list[SourceRecord]:
     folder = SNAPSHOTS / "gny-na"
-    parts = [("meetings", folder / "GetSearchResults.json"), ("formats", folder / "GetFormats.json")]
+    parts = [("meetings", folder / "GetSearchResults.json"), ("formats", folder / "GetFormats.json"),
+             ("service_bodies", folder / "GetServiceBodies.json")]  # fmt: skip
     return bmlt.parse(_snapshot(source, parts))
 
 
-def _berlin(source: Source) -> list[SourceRecord]:
+BERLIN = FIXTURES / "bmlt" / "berlin" / "GetSearchResults.json"
+
+
+def berlin_formats() -> bytes:
     """No GetFormats of the Berlin server was saved. Its search results pair every meeting's ``formats`` keys
     with its ``format_shared_id_list`` ids one to one (consistently over all 108 meetings), so the server's
     own id → key table is rebuilt from them; none of them has a world id in this reconstruction."""
-    body = (FIXTURES / "bmlt" / "berlin" / "GetSearchResults.json").read_bytes()
     keys: dict[str, str] = {}
-    for meeting in json.loads(body):
+    for meeting in json.loads(BERLIN.read_bytes()):
         ids = [i for i in meeting["format_shared_id_list"].split(",") if i]
         keys.update(zip(ids, [k for k in meeting["formats"].split(",") if k], strict=True))
-    formats = [{"id": i, "key_string": k, "world_id": "", "lang": "de"} for i, k in keys.items()]
-    return bmlt.parse(_snapshot(source, [("meetings", body), ("formats", json.dumps(formats).encode())]))
+    return json.dumps([{"id": i, "key_string": k, "world_id": "", "lang": "de"} for i, k in keys.items()]).encode()
+
+
+def _berlin(source: Source) -> list[SourceRecord]:
+    return bmlt.parse(_snapshot(source, [("meetings", BERLIN), ("formats", berlin_formats())]))
 
 
 def _oiaa(source: Source) -> list[SourceRecord]:

@@ -49,7 +49,7 @@ class Nights:
             fetch_id = f"{source_id}@{self.night}"
             table = pa.Table.from_pylist([{**r, "fetch_id": fetch_id} for r in rows], schema=VERSIONS_SCHEMA)
             self.con.register("tonight", table)
-            self.con.execute(f"INSERT INTO core.meeting_versions SELECT {', '.join(FIELD_NAMES)} FROM tonight")
+            self.con.execute(f"INSERT INTO core.meeting_versions BY NAME SELECT {', '.join(FIELD_NAMES)} FROM tonight")
             self.con.unregister("tonight")
             self.con.execute(
                 "INSERT OR REPLACE INTO ops.source_state (source_id, current_fetch_id, last_good_at, last_attempt_at, "

@@ -73,12 +73,12 @@ def test_nyc_intergroup_row_with_br_notes(real: NormalizeResult) -> None:
         == "Cross street: (@ Jordan Avenue)\nNotes: Sun=Q & A’s, Mon.& Wed.=Topic, T Last Thu.\nSat=B 1st & 3rd Sat."
     )
     assert (m["weekday"], m["start_time"], m["timezone"], m["timezone_source"]) == (
-        7, time(11), "America/New_York", "registry",
+        7, time(11), "America/New_York", "city",
     )  # fmt: skip
     assert (m["venue_name"], m["address_line"], m["city"], m["region_code"]) == (
         "I Can Club", "110-54 Farmers Blvd", "Jamaica", "NY",
     )  # fmt: skip
-    assert m["location_notes"] == "Club Room"  # the room after the street
+    assert m["location_notes"] == "Club Room"  # the spec's place for what is inside the building
     assert (m["attendance"], m["geo_precision"], m["latitude"]) == ("in_person", "none", None)
 
 

@@ -185,6 +185,7 @@ def test_the_fellowships_first_name_and_last_initial_is_kept(note: str) -> None:
         "Grace Hall, upstairs",
         "You can also mail a check to: HOD Online Group\nPO Box 6, Glen Mills, PA 19342",  # sepia-aa
         "Cross street: (Betw India & Kent Streets)",  # nyc-aa
+        "534 Broadway corner Cherry La.",  # gny-na location_street: "La." is Lane, not a surname
         "Santa Ana/Tustin area - Across the Street from Foothill High School",  # oc-aa
         "Between St. Ann and Brook Level C",  # gny-na
         "@ Arthur Kill & Richmond Rds",  # gny-na: a waterway

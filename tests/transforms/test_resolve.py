@@ -39,7 +39,11 @@ def record(source_id: str, source_key: str, **fields: Any) -> dict[str, Any]:
         "conference_url": None, "conference_provider": None, "conference_id": None, "conference_phone": None,
         "open_closed": "open", "types": [], "source_types": [], "unknown_types": [], "languages": [],
         "accessibility": [], "notes": None, "location_notes": None, "source_url": None,
-        "source_updated_at": None,
+        "source_updated_at": None, "end_time_source": "source", "frequency": "weekly", "weeks_of_month": None,
+        "coordinates_source": "source", "source_regions": [], "unparsed_address": None, "group_notes": None,
+        "district": None, "website": None, "conference_url_notes": None, "conference_phone_notes": None,
+        "entity": None, "entity_url": None, "entity_email": None, "entity_phone": None, "entity_location": None,
+        "feedback_url": None,
     }  # fmt: skip
     row.update(fields)
     published = [row[f] for f in FIELD_NAMES if f not in ("source_id", "source_key", "fetch_id", "record_hash")]
@@ -49,7 +53,7 @@ def record(source_id: str, source_key: str, **fields: Any) -> dict[str, Any]:
 
 def online(source_id: str, source_key: str, zoom: str | None, **fields: Any) -> dict[str, Any]:
     place = {"venue_name": None, "address_line": None, "city": None, "postal_code": None, "latitude": None,
-             "longitude": None, "geo_precision": "none"}  # fmt: skip
+             "longitude": None, "geo_precision": "none", "coordinates_source": "none"}  # fmt: skip
     conference = {"conference_url": f"https://zoom.us/j/{zoom}", "conference_provider": "zoom",
                   "conference_id": zoom} if zoom else {}  # fmt: skip
     return record(source_id, source_key, **{"attendance": "online", **place, **conference, **fields})
@@ -61,7 +65,7 @@ def load(con: duckdb.DuckDBPyConnection, rows: Iterable[dict[str, Any]]) -> list
     con.execute("DELETE FROM core.meeting_versions")
     con.execute("DELETE FROM ops.source_state")
     con.register("rows", table)
-    con.execute(f"INSERT INTO core.meeting_versions SELECT {', '.join(FIELD_NAMES)} FROM rows")
+    con.execute(f"INSERT INTO core.meeting_versions BY NAME SELECT {', '.join(FIELD_NAMES)} FROM rows")
     con.unregister("rows")
     con.execute(
         "INSERT INTO ops.source_state (source_id, current_fetch_id) "
@@ -335,7 +339,8 @@ def test_the_winning_record_of_each_field_is_recorded(con):
     fields = {f["field"]: (f["source_id"], f["rule"]) for f in explain(con, meeting_of(con)[("a", "x")])["fields"]}
     assert fields["name"] == ("b", "priority")
     assert fields["types"] == ("a", "completeness")
-    assert set(fields) == set(SURVIVING_FIELDS)
+    # A group that depends on another's winner has none when no record takes part (neither gives URL notes).
+    assert set(fields) == set(SURVIVING_FIELDS) - {"conference_url_notes", "conference_phone_notes"}
 
 
 def test_every_published_field_has_a_survivorship_rule():
@@ -346,7 +351,7 @@ def test_every_published_field_has_a_survivorship_rule():
 def test_field_sources_table_has_a_column_per_surviving_field(con):
     columns = [c for (c,) in con.sql("SELECT column_name FROM duckdb_columns() WHERE table_name = "
                                      "'meeting_field_sources' ORDER BY column_index").fetchall()]  # fmt: skip
-    assert columns == ["meeting_id", *SURVIVING_FIELDS]
+    assert columns[0] == "meeting_id" and sorted(columns[1:]) == sorted(SURVIVING_FIELDS)
 
 
 def test_a_church_hosting_aa_and_na_is_one_venue(con):
@@ -390,3 +395,53 @@ def test_explain_of_a_merged_away_id_names_the_meeting_it_went_into(con):
 
 def test_explain_of_an_unknown_id(con):
     assert explain(con, "m-unknown")["status"] == "unknown"
+
+
+# --- survivorship: each field from a source that gives it ----------------------------------------------------
+
+NO_END = {"end_time": None, "duration_min": None, "end_time_source": "none"}
+
+
+def test_the_end_time_comes_from_the_source_that_gives_it(con):
+    """NY Intergroup meeting 1441 ends 13:15 on the legacy list; the TSV gives no end (it was published 13:30)."""
+    run(con, [record("tsv", "x", start_time=time(12, 30), **NO_END),
+              record("legacy", "1441", start_time=time(12, 30), end_time=time(13, 15), duration_min=45)],
+        priorities={"tsv": 90, "legacy": 10})  # fmt: skip
+    assert con.sql("SELECT end_time, duration_min, end_time_source FROM core.meetings").fetchall() == [
+        (time(13, 15), 45, "source")]  # fmt: skip
+
+
+def test_an_end_time_for_another_start_is_not_taken(con):
+    run(con, [record("a", "x", start_time=time(12, 30), **NO_END),
+              record("b", "y", start_time=time(12, 45), end_time=time(13, 45), duration_min=60)],
+        priorities={"a": 90, "b": 10})  # fmt: skip
+    assert con.sql("SELECT start_time, end_time, end_time_source FROM core.meetings").fetchall() == [
+        (time(12, 30), None, "none")]  # fmt: skip
+
+
+def test_conference_notes_come_with_their_url(con):
+    zoom = {"conference_url": "https://zoom.us/j/81234567890", "conference_provider": "zoom",
+            "conference_id": "81234567890", "attendance": "hybrid"}  # fmt: skip
+    run(
+        con,
+        [
+            record("a", "x", **zoom, source_updated_at=datetime(2024, 6, 1)),
+            record("b", "y", **zoom, conference_url_notes="Passcode: 1234", source_updated_at=datetime(2021, 1, 1)),
+        ],
+    )
+    # the newer source wins the URL but gives no notes: the notes of the same URL come from the older one
+    assert con.sql("SELECT conference_id, conference_url_notes FROM core.meetings").fetchall() == [
+        ("81234567890", "Passcode: 1234")]  # fmt: skip
+
+
+def test_monthly_wins_when_one_source_says_so(con):
+    run(con, [record("a", "x"), record("b", "y", frequency="monthly", weeks_of_month=[1])],
+        priorities={"a": 90, "b": 10})  # fmt: skip
+    assert con.sql("SELECT frequency, weeks_of_month FROM core.meetings").fetchall() == [("monthly", [1])]
+
+
+def test_group_notes_and_entity_from_a_source_that_gives_them(con):
+    run(con, [record("a", "x"), record("b", "y", group_notes="Business meeting: 2nd Sunday", entity="Intergroup",
+                                       entity_url="https://example.org")], priorities={"a": 90, "b": 10})  # fmt: skip
+    assert con.sql("SELECT group_notes, entity, entity_url FROM core.meetings").fetchall() == [
+        ("Business meeting: 2nd Sunday", "Intergroup", "https://example.org")]  # fmt: skip

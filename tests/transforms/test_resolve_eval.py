@@ -75,8 +75,8 @@ def perturbed(real: NormalizeResult) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     migrate(con)
     con.register("labeled", records)
-    con.execute("CREATE TABLE truth AS SELECT source_id, source_key, entity FROM labeled")
-    resolve(con, load(con, records.drop(["entity"]).to_pylist()), NOW)
+    con.execute("CREATE TABLE truth AS SELECT source_id, source_key, truth FROM labeled")
+    resolve(con, load(con, records.drop(["truth"]).to_pylist()), NOW)
     con.execute(
         "CREATE TABLE scored AS SELECT t.*, l.meeting_id FROM truth t "
         "JOIN core.meeting_links l USING (source_id, source_key)"
@@ -93,9 +93,9 @@ def test_perturbed_republications_meet_the_targets(perturbed):
 
 def test_no_hard_negative_joins_another_meeting(perturbed):
     kinds = perturbed.sql(
-        """SELECT split_part(entity, '/', 1) AS kind, count(*) AS n,
+        """SELECT split_part(truth, '/', 1) AS kind, count(*) AS n,
                   count(*) FILTER (WHERE (SELECT count(*) FROM scored o WHERE o.meeting_id = s.meeting_id) > 1)
-           FROM scored s WHERE regexp_matches(entity, '^[a-z]+(_[a-z]+)+/') GROUP BY kind ORDER BY kind"""
+           FROM scored s WHERE regexp_matches(truth, '^[a-z]+(_[a-z]+)+/') GROUP BY kind ORDER BY kind"""
     ).fetchall()
     assert {k for k, _, _ in kinds} >= {
         "same_venue_other_time",

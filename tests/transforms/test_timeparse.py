@@ -79,38 +79,43 @@ def test_parse_duration_rejects(text: str) -> None:
 
 
 def test_schedule_end_wins_over_duration() -> None:
-    assert schedule("19:00", "20:15", "01:30:00") == (19 * 60, 20 * 60 + 15, 75)
+    assert schedule("19:00", "20:15", "01:30:00") == (19 * 60, 20 * 60 + 15, 75, "source")
 
 
-def test_schedule_duration_then_default() -> None:
-    assert schedule("14:00:00", None, "01:30:00") == (14 * 60, 15 * 60 + 30, 90)
-    assert schedule("19:00", None, None) == (19 * 60, 20 * 60, 60)
-    assert schedule("19:00", "19:00", None) == (19 * 60, 20 * 60, 60)  # end = start is no end
+def test_schedule_duration_implies_the_end() -> None:
+    assert schedule("14:00:00", None, "01:30:00") == (14 * 60, 15 * 60 + 30, 90, "duration")
+
+
+def test_schedule_without_end_or_duration_invents_nothing() -> None:
+    assert schedule("19:00", None, None) == (19 * 60, None, None, "none")
+    assert schedule("19:00", "19:00", None) == (19 * 60, None, None, "none")  # end = start is no end
+    assert schedule("23:59", None, "nonsense") == (23 * 60 + 59, None, None, "none")
 
 
 def test_schedule_across_midnight() -> None:
-    assert schedule("23:30", "00:30", None) == (23 * 60 + 30, 30, 60)
-    assert schedule("23:00", None, "120") == (23 * 60, 60, 120)
-    assert schedule("20:00", "08:00", None) == (20 * 60, 8 * 60, 12 * 60)
+    assert schedule("23:30", "00:30", None) == (23 * 60 + 30, 30, 60, "source")
+    assert schedule("23:00", None, "120") == (23 * 60, 60, 120, "duration")
+    assert schedule("20:00", "08:00", None) == (20 * 60, 8 * 60, 12 * 60, "source")
 
 
 def test_schedule_end_far_before_start_is_no_end() -> None:
-    assert schedule("19:00", "18:00", None) == (19 * 60, 20 * 60, 60)
-    assert schedule("19:00", "6:00 PM", "90") == (19 * 60, 20 * 60 + 30, 90)
+    assert schedule("19:00", "18:00", None) == (19 * 60, None, None, "none")
+    assert schedule("19:00", "6:00 PM", "90") == (19 * 60, 20 * 60 + 30, 90, "duration")
 
 
 def test_schedule_bad_start() -> None:
-    assert schedule("later", "20:00", None) == (None, None, None)
+    assert schedule("later", "20:00", None) == (None, None, None, "none")
 
 
 @settings(deadline=None)
 @given(st.integers(0, 1439), st.integers(0, 1439))
 def test_schedule_duration_is_end_minus_start_mod_day(start: int, end: int) -> None:
-    s, e, d = schedule(f"{start // 60}:{start % 60:02d}", f"{end // 60}:{end % 60:02d}", None)
+    s, e, d, source = schedule(f"{start // 60}:{start % 60:02d}", f"{end // 60}:{end % 60:02d}", None)
     assert s == start
-    assert (s + d) % 1440 == e
-    assert 1 <= d <= 1440
-    assert e == end or d == 60  # an end that is no end gives the default length
+    if source == "none":  # an end equal to the start, or more than 12 hours before it, is no end
+        assert (e, d) == (None, None) and (end == start or (end - start) % 1440 > 12 * 60)
+    else:
+        assert source == "source" and e == end and (s + d) % 1440 == e and 1 <= d <= 1440
 
 
 @pytest.mark.parametrize(

@@ -41,7 +41,9 @@ def warehouse(tmp_path: Path):
                                                 "normalized": 40, "quarantined": 1, "normalized_at": NOW}])  # fmt: skip
         insert(con, "core.meeting_versions", [
             {"source_id": "src-a", "source_key": f"k{i}", "fetch_id": "src-a@4", "attendance": "in_person",
-             "address_line": "1 Main St" if i % 4 else None, "types": ["O"]} for i in range(40)
+             "address_line": "1 Main St" if i % 4 else None, "types": ["O"],
+             "unparsed_address": None if i % 4 else "Center for Wooden Boats, Seattle",
+             "end_time_source": "none" if i % 5 else "source"} for i in range(40)
         ])  # fmt: skip
         rows = [{"source_id": "src-a", "fetch_id": "src-a@4", "record_index": i, "source_key": f"k{i}",
                  "name": "M", "weekday": 1, "start_time": "19:00"} for i in range(40)]  # fmt: skip
@@ -63,6 +65,8 @@ def test_scorecard_shows_each_source_at_a_glance(warehouse, tmp_path):
     assert rows["a"].startswith("a ok") and "41 → 0" in rows["a"] and "2.4%" in rows["a"]
     assert "dq:start_time_parseable ×1" in rows["a"]
     assert "75%" in rows["a"]  # address on 30 of 40 in-person meetings
+    assert "20%" in rows["a"]  # end time as the source gave it: 8 of 40 (none invented)
+    assert "– 20% 100% 0% 10 –" in rows["a"]  # end time, types, source url, then 10 places kept unparsed
     assert rows["b"].startswith("b stale HTTP 500 from the server")
     assert page.count("<svg") == 1  # src-b never fetched in raw.fetches: no sparkline
     assert page.index("src-b") < page.index("src-a")  # sickest first

@@ -14,7 +14,15 @@ from hypothesis import strategies as st
 from transforms.timeparse import parse_time
 from warehouse import db
 from warehouse.quality import QualityGateFailed, validate_core, validate_release, validate_staging
-from warehouse.quality.suites import CORE_LINKS, CORE_MEETINGS, CORE_VERSIONS, STAGING, SUITES, TIME_PATTERN
+from warehouse.quality.suites import (
+    CORE_LINKS,
+    CORE_MEETINGS,
+    CORE_VERSIONS,
+    PUBLISHED_TEXT,
+    STAGING,
+    SUITES,
+    TIME_PATTERN,
+)
 
 RUN = "test__run"
 
@@ -197,8 +205,8 @@ def test_core_flags_warnings_without_blocking(core):
 def write_release(con: duckdb.DuckDBPyConnection, path: Path, meetings: list[dict]) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     rows = [{"meeting_id": f"m{i}", "sources": [{"source_id": "src-a", "source_key": f"k{i}"}],
-             "conference_phone": None, "name": f"Meeting {i}", "group_name": None, "venue_name": "Hall",
-             "address_line": "1 Main St", "city": "Lewes", "notes": None, "location_notes": None} | m
+             "conference_phone": None, **dict.fromkeys(PUBLISHED_TEXT), "name": f"Meeting {i}",
+             "venue_name": "Hall", "address_line": "1 Main St", "city": "Lewes"} | m
             for i, m in enumerate(meetings)]  # fmt: skip
     con.register("release_rows", pd.DataFrame(rows))
     con.execute(f"COPY (SELECT * FROM release_rows) TO '{path / 'meetings.parquet'}'")

@@ -4,10 +4,15 @@ app reading such feeds consumes unchanged.
 
 The spec's conventions are applied here, at the edge: ``day`` 0–6 with Sunday = 0 (the warehouse weekday is
 ISO, 1 = Monday … 7 = Sunday), ``time``/``end_time`` "HH:MM", ``slug`` the stable meeting id (unique),
-``updated`` "YYYY-MM-DD HH:MM:SS" UTC, ``types`` only from the spec's codes — the canonical attributes mapped
-back (a meeting temporarily closed is ``TC``; ``ONL`` left the spec in 2022: online access is the conference
-fields) — and ``approximate`` "no" only for an in-person or hybrid meeting with a street address, so apps
-derive the same attendance (``attendance_option`` says it outright). Empty fields are left out.
+``updated`` the source's own stamp ("YYYY-MM-DD HH:MM:SS" UTC; left out when the source gives none, never the
+release time), ``types`` only from the spec's codes — the canonical attributes mapped back (a meeting
+temporarily closed is ``TC``; ``ONL`` left the spec in 2022: online access is the conference fields) — and
+``approximate`` "no" for an in-person or hybrid meeting, so apps derive the same attendance
+(``attendance_option`` says it outright). ``end_time`` only when the source gave it or a duration (apps assume
+an hour otherwise), coordinates only the source's own (a ZIP centroid is not the meeting's place). A place we
+could not parse is published as the source wrote it (``formatted_address``). The spec has no field for
+monthly meetings ("the spec is for weekly meetings"), so a monthly meeting's notes begin with what apps show
+and people read: "Monthly: first Saturday only." Empty fields are left out.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from typing import Any
 import duckdb
 
 from transforms.crosswalk import ANY, type_rows
+from transforms.model import WEEKDAYS
+from transforms.recurrence import WEEK_NAMES
 from warehouse.exporters.common import (
     SCOPE_VIEW,
     Scope,
@@ -72,38 +79,83 @@ def types_sql() -> str:
     return f"list_sort(list_distinct(list_concat({mapped}, {closed})))"
 
 
+def monthly_note_sql() -> str:
+    """SQL for "Monthly: first and third Sunday only." (or "Monthly: one Sunday a month.") of a monthly
+    meeting, else NULL."""
+    ordinals = "MAP {" + ", ".join(f"{w}: {sql_text(word)}" for w, word in WEEK_NAMES.items()) + "}"
+    days = "[" + ", ".join(sql_text(day) for day in WEEKDAYS.values()) + "][weekday]"
+    words = f"list_transform(weeks_of_month, lambda w: {ordinals}[w])"
+    but_last = f"array_to_string(list_slice({words}, 1, len({words}) - 1), ', ')"
+    joined = f"CASE WHEN len({words}) = 1 THEN {words}[1] ELSE {but_last} || ' and ' || {words}[-1] END"
+    return (
+        f"CASE WHEN frequency = 'monthly' THEN 'Monthly: ' || CASE WHEN len(weeks_of_month) > 0 "
+        f"THEN {joined} || ' ' || {days} || ' only.' ELSE 'one ' || {days} || ' a month.' END END"
+    )
+
+
+FIELDS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("name", "name", ("name",)),
+    ("slug", "meeting_id", ()),
+    ("day", "(weekday % 7)::INTEGER", ("weekday",)),
+    ("time", hhmm_sql("start_time"), ("start_time",)),
+    ("end_time", hhmm_sql("end_time"), ("end_time",)),
+    ("timezone", "timezone", ("timezone",)),
+    ("types", types_sql(), ("types", "accessibility", "languages", "open_closed", "attendance")),
+    ("attendance_option", "attendance", ("attendance",)),
+    ("group", "group_name", ("group_name",)),
+    ("group_notes", "group_notes", ("group_notes",)),
+    ("district", "district", ("district",)),
+    ("website", "website", ("website",)),
+    ("notes", f"nullif(concat_ws(chr(10), {monthly_note_sql()}, notes), '')", ("notes", "frequency",
+                                                                             "weeks_of_month")),
+    ("location", "venue_name", ("venue_name",)),
+    ("location_notes", "location_notes", ("location_notes",)),
+    ("address", "address_line", ("address_line",)),
+    ("city", "city", ("city",)),
+    ("state", "region_code", ("region_code",)),
+    ("postal_code", "postal_code", ("postal_code",)),
+    ("country", "country", ("country",)),
+    ("formatted_address",
+     "CASE WHEN address_line IS NULL AND unparsed_address IS NOT NULL THEN unparsed_address ELSE "
+     "nullif(concat_ws(', ', address_line, city, nullif(trim(concat_ws(' ', region_code, postal_code)), ''), "
+     "country), '') END",
+     ("address_line", "city", "region_code", "postal_code", "country", "unparsed_address")),
+    ("latitude", "CASE WHEN coordinates_source = 'source' THEN latitude END", ("latitude",)),
+    ("longitude", "CASE WHEN coordinates_source = 'source' THEN longitude END", ("longitude",)),
+    ("approximate",
+     "CASE WHEN attendance IN ('in_person', 'hybrid') OR (attendance = 'inactive' AND address_line IS NOT NULL) "
+     "THEN 'no' ELSE 'yes' END", ("attendance", "address_line")),
+    ("conference_url", "conference_url", ("conference_url",)),
+    ("conference_url_notes", "conference_url_notes", ("conference_url_notes",)),
+    ("conference_phone", "conference_phone", ("conference_phone",)),
+    ("conference_phone_notes", "conference_phone_notes", ("conference_phone_notes",)),
+    ("region", "city", ("city",)),
+    ("entity", "entity", ("entity",)),
+    ("entity_url", "entity_url", ("entity_url",)),
+    ("entity_email", "entity_email", ("entity_email",)),
+    ("entity_phone", "entity_phone", ("entity_phone",)),
+    ("entity_location", "entity_location", ("entity_location",)),
+    ("feedback_url", "feedback_url", ("feedback_url",)),
+    ("updated", "strftime(source_updated_at, '%Y-%m-%d %H:%M:%S')", ("source_updated_at",)),
+    ("url", "source_url", ("source_url",)),
+)  # fmt: skip
+"""(key, SQL over a published meeting, the canonical fields it reads): one Meeting Guide meeting object.
+``region`` stays the city here: the release's regional labels (borough, neighbourhood) are the regions'
+job; the source's own labels are published in the tables as ``source_regions``."""
+DERIVED = {
+    "slug": "the release's stable meeting id (unique in every feed; the source's own key is in `sources`)",
+    "timezone": "the canonical zone, also when derived (`timezone_source` in the tables says how)",
+    "attendance_option": "the canonical attendance, also when derived from types and address",
+    "approximate": 'from attendance: "no" for in-person and hybrid meetings, so apps show them in person',
+    "region": "the city (regional labels are the regions' job)",
+    "types": "the canonical attributes mapped back to spec codes (unknown codes stay in the tables)",
+}
+"""Keys whose value the release derives (documented in the data dictionary), even when the source gave one."""
+
+
 def meeting_sql() -> str:
     """SQL for one Meeting Guide meeting object (JSON text) per row of the scope."""
-    place = "nullif(trim(concat_ws(' ', region_code, postal_code)), '')"
-    fields = {
-        "name": "name",
-        "slug": "meeting_id",
-        "day": "(weekday % 7)::INTEGER",
-        "time": hhmm_sql("start_time"),
-        "end_time": hhmm_sql("end_time"),
-        "timezone": "timezone",
-        "types": types_sql(),
-        "attendance_option": "attendance",
-        "group": "group_name",
-        "notes": "notes",
-        "location": "venue_name",
-        "location_notes": "location_notes",
-        "address": "address_line",
-        "city": "city",
-        "state": "region_code",
-        "postal_code": "postal_code",
-        "country": "country",
-        "formatted_address": f"nullif(concat_ws(', ', address_line, city, {place}, country), '')",
-        "latitude": "latitude",
-        "longitude": "longitude",
-        "approximate": "CASE WHEN address_line IS NOT NULL AND attendance <> 'online' THEN 'no' ELSE 'yes' END",
-        "conference_url": "conference_url",
-        "conference_phone": "conference_phone",
-        "region": "city",
-        "updated": "strftime(updated_at AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S')",
-        "url": "source_url",
-    }
-    return json_sql("{" + ", ".join(f"'{k}': {v}" for k, v in fields.items()) + "}")
+    return json_sql("{" + ", ".join(f"'{key}': {sql}" for key, sql, _ in FIELDS) + "}")
 
 
 def path_of(scope: Scope) -> str:

@@ -62,7 +62,8 @@ STAGING_FRAME = """
 """
 CURRENT_VERSIONS_FRAME = """
     SELECT v.source_id, v.source_key, v.fellowship, v.weekday, v.start_time, v.timezone, v.timezone_source,
-           v.attendance, v.geo_precision, v.open_closed, v.duration_min,
+           v.attendance, v.geo_precision, v.open_closed, v.duration_min, v.end_time_source, v.coordinates_source,
+           v.frequency, v.end_time IS NOT NULL AS has_end_time,
            v.conference_url IS NOT NULL OR v.conference_phone IS NOT NULL AS has_online_access,
            v.address_line IS NOT NULL OR v.latitude IS NOT NULL AS has_location,
            (date_diff('minute', v.start_time, v.end_time) + 1439) % 1440 + 1 AS end_minus_start_min
@@ -248,7 +249,7 @@ def _quarantine(frame: pd.DataFrame, outcomes: list[Outcome]) -> pa.Table:
             "fetch_id": rows["fetch_id"].tolist(),
             "source_key": rows["source_key"].tolist(),
             "record_index": rows["record_index"].astype("int32").tolist(),
-            "reason": [f"dq:{c.name}" for c in failed],
+            "reason": [c.quarantine_reason for c in failed],
             "field": [c.column for c in failed],
             "value": [None if pd.isna(v) else str(v)[:VALUE_MAX_CHARS] for v in shown],
             "detail": [c.why for c in failed],

@@ -22,11 +22,12 @@ COMPLETENESS = {
     "coordinates": ("latitude IS NOT NULL", "attendance IN ('in_person', 'hybrid')"),
     "online access": ("conference_url IS NOT NULL OR conference_phone IS NOT NULL",
                       "attendance IN ('online', 'hybrid')"),
-    "end time": ("end_time IS NOT NULL", "true"),
+    "end time": ("end_time_source IN ('source', 'duration')", "true"),
     "types": ("len(types) > 0", "true"),
     "source url": ("source_url IS NOT NULL", "true"),
 }  # fmt: skip
-"""Field → (filled, applies): the share of the source's current meetings the field applies to that have it."""
+"""Field → (filled, applies): the share of the source's current meetings the field applies to that have it,
+as the source gave it (an end time counts when the source gave it or a duration; nothing is invented)."""
 QUARANTINE_ALARM = 0.05
 """A quarantine rate above this is shown in red."""
 STATUS_CLASS = {"ok": "good", "unchanged": "good", "held": "warn", "stale": "bad", "failed": "bad",
@@ -42,7 +43,8 @@ SOURCES_SQL = f"""
         JOIN ops.source_state s ON s.source_id = v.source_id AND s.current_fetch_id = v.fetch_id
     ),
     completeness AS (
-        SELECT source_id, max(source_updated_at) AS source_updated_at, {_COMPLETENESS_COLUMNS}
+        SELECT source_id, max(source_updated_at) AS source_updated_at,
+               count(*) FILTER (WHERE unparsed_address IS NOT NULL) AS address_unparsed, {_COMPLETENESS_COLUMNS}
         FROM current GROUP BY source_id
     ),
     published AS (
@@ -55,7 +57,7 @@ SOURCES_SQL = f"""
         GROUP BY ALL
     )
     SELECT s.source_id, s.last_status, s.last_reason, s.last_good_at, n.parsed, n.quarantined,
-           coalesce(p.meetings, 0), r.top, c.source_updated_at,
+           coalesce(p.meetings, 0), r.top, c.source_updated_at, coalesce(c.address_unparsed, 0),
            {", ".join(f"c.c{i}" for i in range(len(COMPLETENESS)))}
     FROM ops.source_state s
     LEFT JOIN ops.normalized_fetches n ON n.fetch_id = s.current_fetch_id
@@ -89,6 +91,8 @@ class SourceCard:
     published: int
     top_reasons: list[str]
     source_updated_at: datetime | None
+    address_unparsed: int
+    """Current records whose place we could not parse (published as the source wrote it, still in person)."""
     completeness: dict[str, float | None]
     trend: list[dict[str, Any]]
     checks: list[tuple[str, str, int]]
@@ -110,13 +114,13 @@ def source_cards(con: duckdb.DuckDBPyConnection, now: datetime, stale_after: tim
             checks.setdefault(sid, []).append((label, severity, n))
     cards = []
     for row in con.sql(SOURCES_SQL).fetchall():
-        sid, status, reason, good, parsed, quarantined, published, top, updated = row[:9]
+        sid, status, reason, good, parsed, quarantined, published, top, updated, unparsed = row[:10]
         if status in ("failed", "held") and good is not None and now - good > stale_after:
             status = "stale"
         cards.append(
             SourceCard(
                 sid, status or "unknown", reason, good, parsed, quarantined, published, top or [], updated,
-                dict(zip(COMPLETENESS, row[9:], strict=True)), trends.get(sid, []),
+                unparsed, dict(zip(COMPLETENESS, row[10:], strict=True)), trends.get(sid, []),
                 sorted(checks.get(sid, []), key=lambda c: (c[1] != "critical", -c[2])),
             )
         )  # fmt: skip
@@ -186,6 +190,7 @@ def _card_row(card: SourceCard, now: datetime) -> str:
         f"{'–' if rate is None else f'{rate:.1%}'}"
         f'<div class="small">{"<br>".join(escape(r) for r in card.top_reasons)}</div></td>',
         *(_pct(card.completeness[k]) for k in COMPLETENESS),
+        f'<td class="num{" warn" if card.address_unparsed else ""}">{card.address_unparsed}</td>',
         f"<td>{_age(updated.replace(tzinfo=updated.tzinfo or UTC), now) if updated else '–'}</td>",
         f"<td>{checks or '<span class=good>none</span>'}</td>",
         f"<td>{sparkline(card.trend)}</td>",
@@ -206,7 +211,8 @@ def render(cards: list[SourceCard], quality: dict[str, Any], run_id: str, now: d
     )
     status = quality["status"]
     columns = ("source", "status", "last good fetch", "records → published", "quarantine", *COMPLETENESS,
-               "source updated", "failing checks", f"records, last {TREND_FETCHES} fetches")  # fmt: skip
+               "address unparsed", "source updated", "failing checks",
+               f"records, last {TREND_FETCHES} fetches")  # fmt: skip
     header = "".join(f"<th>{escape(h)}</th>" for h in columns)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>clearinghouse source scorecard</title>
@@ -235,7 +241,9 @@ quality <b class="{"good" if status == "passed" else "warn" if status == "warnin
 {"".join(_card_row(c, now) for c in cards)}
 </table>
 <p class="small">Completeness: share of the source's current meetings that have the field, among those it
-applies to (address, postal code, coordinates: in person and hybrid; online access: online and hybrid).
+applies to (address, postal code, coordinates: in person and hybrid; online access: online and hybrid), as the
+source gave it (end time: the source's end or duration; nothing is invented). Address unparsed: places we could
+not read into a street address, published as the source wrote them (the meetings stay in person).
 Quarantine: share of parsed records set aside, with the top reasons (<code>dq:</code> = a staging expectation).
 Source updated: the newest update stamp the source gives its meetings. Sparkline: records per fetch; orange =
 held by the volume guard, red = failed.</p>

@@ -20,7 +20,10 @@ import great_expectations.expectations as gxe
 
 from transforms.model import (
     ATTENDANCE,
+    COORDINATES_SOURCES,
+    END_TIME_SOURCES,
     FELLOWSHIPS,
+    FREQUENCIES,
     GEO_PRECISION,
     OPEN_CLOSED,
     TIMEZONE_SOURCES,
@@ -37,7 +40,19 @@ TIME_PATTERN = (
 """Every clock time ``transforms.timeparse.parse_time`` reads matches (a test holds it to that); the parser
 still has the last word in normalization, so this only needs to be a superset."""
 HTTP_URL = r"(?i)^https?://"
-PUBLISHED_TEXT = ("name", "group_name", "venue_name", "address_line", "city", "notes", "location_notes")
+PUBLISHED_TEXT = (
+    "name",
+    "group_name",
+    "group_notes",
+    "venue_name",
+    "address_line",
+    "unparsed_address",
+    "city",
+    "notes",
+    "location_notes",
+    "conference_url_notes",
+    "conference_phone_notes",
+)
 """Published free-text fields; the release holds each to the contact rule (``transforms.privacy.redact_contacts``)."""
 ROW_DROP_CRITICAL = 0.25
 """A release with this share fewer meetings than the previous one is blocked."""
@@ -57,6 +72,11 @@ class Check:
     """Column whose value a quarantine row shows (default: the checked column)."""
     keep_first: bool = False
     """A uniqueness check: the first copy stays, only later copies are quarantined."""
+
+    @property
+    def quarantine_reason(self) -> str:
+        """The reason a staging record failing this check is quarantined with (``core.quarantine.reason``)."""
+        return f"dq:{self.name}"
 
     @property
     def column(self) -> str | None:
@@ -144,6 +164,18 @@ CORE_VERSIONS = Suite(
                "where the time zone came from", column="timezone_source", value_set=list(TIMEZONE_SOURCES)),
         _check("open_closed_valid", "warning", gxe.ExpectColumnValuesToBeInSet, "open or closed",
                column="open_closed", value_set=list(OPEN_CLOSED)),
+        _check("end_time_source_valid", "warning", gxe.ExpectColumnValuesToBeInSet,
+               "where the end time came from: source, duration or none", column="end_time_source",
+               value_set=list(END_TIME_SOURCES)),
+        _check("end_time_only_when_given", "critical", gxe.ExpectColumnValuesToBeInSet,
+               "an end time only when the source gave one or a duration (nothing invented)",
+               column="has_end_time", value_set=[False], row_condition='end_time_source == "none"',
+               condition_parser="pandas"),
+        _check("coordinates_source_valid", "warning", gxe.ExpectColumnValuesToBeInSet,
+               "where the coordinates came from: source, postal or none", column="coordinates_source",
+               value_set=list(COORDINATES_SOURCES)),
+        _check("frequency_valid", "warning", gxe.ExpectColumnValuesToBeInSet, "weekly or monthly",
+               column="frequency", value_set=list(FREQUENCIES)),
         _check("online_has_access", "warning", gxe.ExpectColumnValuesToBeInSet,
                "an online or hybrid meeting needs a conference URL or a dial-in number",
                column="has_online_access", value_set=[True],
