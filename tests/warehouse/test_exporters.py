@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import duckdb
 import jsonschema
 import pyarrow.parquet as pq
 import pytest
@@ -461,3 +462,20 @@ def test_meeting_guide_carries_the_spec_fields_the_sources_give(demo_release: Pa
     assert carried["district"] >= 466 and carried["entity"] >= 480 and carried["feedback_url"] >= 2038
     assert all(carried.values()), carried
     assert not [m for m in feed if "contact_1_name" in m or "feedback_emails" in m]
+
+
+def test_hsds_monthly_meetings_recur_monthly_on_their_weeks(demo_release: Path):
+    """St Paul's "Only held on the 3rd Saturday" meetings: MONTHLY with a week-numbered byday, never WEEKLY."""
+    schedules = read_table(demo_release / "hsds", "schedule")[1]
+    monthly = [s for s in schedules if s["freq"] == "MONTHLY"]
+    with duckdb.connect(str(demo_release / "clearinghouse.duckdb"), read_only=True) as con:
+        expected = con.sql("SELECT count(*) FROM meetings WHERE frequency = 'monthly'").fetchall()[0][0]
+    assert len(monthly) == expected >= 39
+    for s in monthly:
+        if s["byday"]:
+            assert re.fullmatch(r"(?:-1|[1-5])(?:MO|TU|WE|TH|FR|SA|SU)(?:,(?:-1|[1-5])(?:MO|TU|WE|TH|FR|SA|SU))*",
+                                s["byday"]), s  # fmt: skip
+            assert s["description"].startswith("Monthly on the "), s
+        else:
+            assert "does not say which week" in s["description"], s
+    assert {s["freq"] for s in schedules} == {"WEEKLY", "MONTHLY"}

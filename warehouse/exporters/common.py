@@ -64,12 +64,16 @@ def copy(con: duckdb.DuckDBPyConnection, sql: str, path: Path, options: str) -> 
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection)."""
+SIGNED_CODE = r"[+-][0-9][0-9A-Z,.#*]*"
+"""A signed number or code that cannot call anything (no letter before a digit, no parenthesis, space, quote,
+``!`` or ``|``): a dial-in "+16465588656,,123#", an RRULE week "-1FR". It stays as written: numbers stay numbers."""
 
 
 def csv_safe_sql(con: duckdb.DuckDBPyConnection, sql: str, order_by: str) -> str:
     """The rows of ``sql`` ordered by ``order_by``, each text cell that begins with a formula trigger prefixed
     by ``'`` (the OWASP rule), so a spreadsheet shows it as text instead of running it. Only text (VARCHAR)
-    columns: numbers stay numbers (a longitude of -73.98 is not a formula). The order is applied here, after
+    columns, and not a signed number or code (``SIGNED_CODE``): numbers stay numbers (a longitude of -73.98, a
+    dial-in +16465588656). The order is applied here, after
     the projection, because DuckDB does not keep a subquery's order through it."""
     relation = con.sql(f"SELECT * FROM ({sql}) LIMIT 0")
     triggers = ", ".join(sql_text(t) for t in FORMULA_TRIGGERS)
@@ -77,7 +81,10 @@ def csv_safe_sql(con: duckdb.DuckDBPyConnection, sql: str, order_by: str) -> str
     for name, kind in zip(relation.columns, relation.types, strict=True):
         column = '"' + name.replace('"', '""') + '"'
         if str(kind) == "VARCHAR":
-            neutral = f"CASE WHEN left({column}, 1) IN ({triggers}) THEN chr(39) || {column} ELSE {column} END"
+            neutral = (
+                f"CASE WHEN left({column}, 1) IN ({triggers}) AND NOT regexp_full_match({column}, "
+                f"{sql_text(SIGNED_CODE)}) THEN chr(39) || {column} ELSE {column} END"
+            )
             column = f"{neutral} AS {column}"
         columns.append(column)
     return f"SELECT {', '.join(columns)} FROM ({sql}) ORDER BY {order_by}"

@@ -15,7 +15,8 @@ name: ``program`` and ``contact`` are written with their header only (meetings b
 members' contacts are never published). An ``address`` row needs street, city, state and postal code (the
 schema requires them): a place missing one of them has its ``location`` (name, coordinates) without an address.
 
-Schedules: ``freq`` WEEKLY and ``byday`` MO…SU (``_recurrence_sql``), ``opens_at``/``closes_at`` as the
+Schedules: ``freq`` WEEKLY and ``byday`` MO…SU, or MONTHLY and "1SA" / "-1FR" for monthly meetings
+(``_recurrence_sql``), ``opens_at``/``closes_at`` as the
 meeting's local wall-clock time in the tabular ``time`` format ("19:00:00"). HSDS's ``timezone`` is a single UTC
 offset, which is wrong for half the year in a zone with daylight saving, so it is written only for zones whose
 offset is the same all year (America/Phoenix, Pacific/Honolulu …); the IANA zone is always kept as an
@@ -132,8 +133,16 @@ def _recurrence_sql(m: str) -> tuple[str, str]:
     """SQL for the schedule's (``freq``, ``byday``) of the meeting row ``m``: weekly on its weekday.
 
     Monthly meetings (canonical ``frequency`` / ``weeks_of_month``) become ``freq`` MONTHLY with one ``byday``
-    per week of the month ("1SA", "-1FR"); this is the one place that decides it."""
-    return "'WEEKLY'", f"{BYDAY}[{m}.weekday]"
+    per week of the month ("1SA", "-1FR", "1SA,3SA"); a monthly meeting whose source does not say which week
+    has no ``byday`` (a bare "SA" would mean every Saturday) and its description says so. This is the one place
+    that decides it."""
+    day = f"{BYDAY}[{m}.weekday]"
+    monthly = f"{m}.frequency = 'monthly'"
+    weeks = f"array_to_string(list_transform({m}.weeks_of_month, lambda w: w::VARCHAR || {day}), ',')"
+    return (
+        f"CASE WHEN {monthly} THEN 'MONTHLY' ELSE 'WEEKLY' END",
+        f"CASE WHEN NOT {monthly} THEN {day} WHEN len({m}.weeks_of_month) > 0 THEN {weeks} END",
+    )
 
 
 def _schedule_description_sql(m: str) -> str:
@@ -145,7 +154,12 @@ def _schedule_description_sql(m: str) -> str:
                     WHEN {m}.end_time < {m}.start_time
                         THEN {day} || ' ' || {start} || ' – ' || {next_day} || ' ' || {end}
                     ELSE {day} || ' ' || {start} || '–' || {end} END"""
-    return f"'Weekly on ' || {when} || ', local time (' || {m}.timezone || ')'"
+    ordinals = "['last', '', 'first', 'second', 'third', 'fourth', 'fifth']"
+    weeks = f"array_to_string(list_transform({m}.weeks_of_month, lambda w: {ordinals}[w + 2]), ' and ')"
+    how = f"""CASE WHEN {m}.frequency <> 'monthly' THEN 'Weekly on '
+                   WHEN len({m}.weeks_of_month) > 0 THEN 'Monthly on the ' || {weeks} || ' '
+                   ELSE 'Monthly (the source does not say which week) on ' END"""
+    return f"{how} || {when} || ', local time (' || {m}.timezone || ')'"
 
 
 def _tables_sql() -> dict[str, str]:
