@@ -28,9 +28,9 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import evalset
+from foundation.model import FIELD_NAMES
 from tests.transforms import realdata
-from transforms import evalset
-from transforms.model import FIELD_NAMES
 from transforms.normalize import normalize
 from warehouse.db import migrate
 

@@ -8,7 +8,7 @@ from types import ModuleType
 from typing import Protocol
 
 from extractors.records import Snapshot, SnapshotPart, SourceRecord
-from extractors.registry import Source
+from foundation.source import Source
 
 Getter = Callable[[str, str], SnapshotPart]
 """``get(part_name, url)``: fetch politely (robots, delay, conditional GET) and archive; injected into families."""

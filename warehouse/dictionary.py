@@ -5,7 +5,7 @@ The fidelity contract joins what each family declares about its format (``FIELDS
 the canonical fields that read each record field (``transforms.model``) and the outputs that publish each
 canonical field (the tables, ``warehouse.exporters.meeting_guide.FIELDS``, ``HSDS_FIELDS`` below). The
 quarantine reasons come from the three places that store them (the source's own status in
-``warehouse.stages``, the staging suite's critical checks, normalization), the survivorship rules from
+``warehouse.normalize``, the staging suite's critical checks, normalization), the survivorship rules from
 ``transforms.survivorship``, the attribute vocabulary from the type crosswalk's data files: the document
 cannot drift from the code (a test compares the committed file with this rendering). Regenerate with
 ``python -m warehouse.dictionary > docs/data-dictionary.md``.
@@ -19,14 +19,14 @@ from collections.abc import Iterable
 from extractors import bmlt, meeting_guide, tsml_csv
 from extractors.html import fields as html_fields
 from extractors.records import SourceField
+from foundation.model import CANONICAL_FIELDS, WEEKDAYS, CanonicalField
 from transforms.crosswalk import ANY, ATTENDANCE_SIGNALS, type_rows
-from transforms.model import CANONICAL_FIELDS, WEEKDAYS, CanonicalField
 from transforms.normalize import QUARANTINE_REASONS
 from transforms.refdata import data_rows
 from transforms.survivorship import RULES
 from warehouse.exporters import meeting_guide as mg_export
+from warehouse.normalize import UNPUBLISHED_AT_SOURCE, UNPUBLISHED_DETAIL
 from warehouse.quality.suites import STAGING
-from warehouse.stages import UNPUBLISHED_AT_SOURCE, UNPUBLISHED_DETAIL
 
 FAMILIES: dict[str, tuple[SourceField, ...]] = {
     "meeting_guide": meeting_guide.FIELDS,

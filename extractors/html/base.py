@@ -40,9 +40,9 @@ from extractors.records import (
     SourceError,
     SourceRecord,
 )
-from extractors.registry import Source
-from extractors.scope import CrawlScope
-from transforms.timeparse import parse_time
+from foundation.scope import CrawlScope
+from foundation.source import Source
+from foundation.timeparse import parse_time
 
 EXPECT = "html"
 """The polite client's content check for every HTML family (re-exported as each module's ``EXPECT``)."""

@@ -19,7 +19,7 @@ import pytest
 
 from extractors import meeting_guide
 from extractors.records import ParseError, Snapshot, SnapshotPart, SourceRecord, to_arrow
-from extractors.registry import Source
+from foundation.source import Source
 
 FEEDS = Path(__file__).parents[2] / "sources" / "snapshots" / "mg"
 OC = "oc-aa_orange-county-ca_2023-08-31.json"

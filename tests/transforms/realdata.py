@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from extractors import bmlt, meeting_guide, tsml_csv
 from extractors.records import Snapshot, SnapshotPart, SourceRecord, to_arrow
-from extractors.registry import Source
+from foundation.source import Source
 
 REPO = Path(__file__).resolve().parents[2]
 SNAPSHOTS = REPO / "sources" / "snapshots"

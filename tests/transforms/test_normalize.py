@@ -15,10 +15,10 @@ import pyarrow.compute as pc
 import pytest
 
 from extractors.records import STAGING_SCHEMA, SourceRecord, to_arrow
-from extractors.registry import Source
+from foundation.model import FIELD_NAMES
+from foundation.source import Source
 from tests.transforms import realdata
 from tests.transforms.conftest import row
-from transforms.model import FIELD_NAMES
 from transforms.normalize import (
     QUARANTINE_SCHEMA,
     UNKNOWN_TYPES_SCHEMA,

@@ -15,10 +15,10 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from clearinghouse import ids
+from foundation import ids
+from foundation.model import FIELD_NAMES
 from transforms.clusters import cluster, components
 from transforms.explain import explain, render
-from transforms.model import FIELD_NAMES
 from transforms.normalize import VERSIONS_SCHEMA
 from transforms.resolve import MEETING_FIELDS, resolve
 from transforms.survivorship import DERIVED, SURVIVING_FIELDS

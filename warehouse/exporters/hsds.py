@@ -38,8 +38,9 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pyarrow as pa
 
-from clearinghouse.ids import uuid_sql
-from transforms.model import WEEKDAYS
+from foundation.ids import uuid_sql
+from foundation.model import WEEKDAYS
+from foundation.sql import sql_text
 from transforms.refdata import data_rows
 from warehouse.exporters.common import (
     RELEASE_TABLE,
@@ -48,7 +49,6 @@ from warehouse.exporters.common import (
     file_entry,
     hhmm_sql,
     iso_sql,
-    sql_text,
     target,
     temp_table,
     write_csv,

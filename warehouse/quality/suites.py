@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import great_expectations.expectations as gxe
 
-from transforms.model import (
+from foundation.model import (
     ATTENDANCE,
     COORDINATES_SOURCES,
     END_TIME_SOURCES,

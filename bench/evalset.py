@@ -29,8 +29,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from foundation.model import FIELD_NAMES
 from transforms.matching import street_key_sql
-from transforms.model import FIELD_NAMES
 from transforms.refdata import data_rows
 
 REPUBLISHERS = (("district", 0.35, 1.0), ("finder", 0.25, 2.0))
