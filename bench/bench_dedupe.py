@@ -1,6 +1,6 @@
 """Resolution quality and cost: pairwise precision, recall, F1, wall time and peak memory at 10k, 100k, 1M.
 
-The labeled set is ``transforms.evalset``: every real file normalized, its distinct meetings re-published
+The labeled set is ``bench.evalset``: every real file normalized, its distinct meetings re-published
 through perturbed overlapping sources, plus hard negatives. Smaller sizes take whole entities from it;
 larger ones replicate it as disjoint regions (``evalset.replicate``). Each size is written to a fresh
 warehouse, then ``transforms.resolve.resolve`` runs twice in a child process, whose wall time and peak

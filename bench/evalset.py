@@ -44,7 +44,7 @@ BASE_EXCLUDED = ("sanjose-wp", "nepa-aa-2022", "sanjose-template")
 @dataclass(frozen=True)
 class EvalSet:
     records: pa.Table
-    """Canonical versions (``transforms.model.FIELD_NAMES``) plus ``truth``: same truth = same meeting."""
+    """Canonical versions (``foundation.model.FIELD_NAMES``) plus ``truth``: same truth = same meeting."""
 
 
 def _digest(*parts: object) -> str:

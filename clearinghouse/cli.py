@@ -214,19 +214,21 @@ def cmd_report(args: argparse.Namespace) -> int:
     (unparsed places, end times, monthly, inactive), unknown type codes."""
     import duckdb
 
-    from warehouse import operator_report as report
+    from warehouse import operator_report
 
     out = Console()
     with duckdb.connect(str(settings().warehouse_path), read_only=True) as con:
         sections = (
-            ("reconciliation", ("source", "parsed", "normalized", "quarantined", "balanced"), report.reconciliation),
-            ("quarantine reasons", ("source", "reason", "records", "example value"), report.quarantine_reasons),
+            ("reconciliation", ("source", "parsed", "normalized", "quarantined", "balanced"),
+             operator_report.reconciliation),
+            ("quarantine reasons", ("source", "reason", "records", "example value"),
+             operator_report.quarantine_reasons),
             ("what the sources said", ("source", "records", "address_unparsed", "end given", "end by duration",
-                                       "no end", "monthly", "inactive"), report.fidelity),
+                                       "no end", "monthly", "inactive"), operator_report.fidelity),
             ("address_unparsed: places kept as the source wrote them (the meetings stay in person)",
-             ("source", "place", "records"), report.unparsed_addresses),
+             ("source", "place", "records"), operator_report.unparsed_addresses),
             ("unknown type codes (add them to transforms/data/type_crosswalk.csv)",
-             ("source", "fellowship", "code", "records"), report.unknown_types),
+             ("source", "fellowship", "code", "records"), operator_report.unknown_types),
         )  # fmt: skip
         for title, columns, query in sections:
             table = Table(title=title)

@@ -7,14 +7,13 @@ raw snapshots (a source was fetched) → build (load, normalize, resolve, qualit
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import yaml
 from airflow.sdk import Asset, Param, get_current_context
 
 from foundation.ids import safe_run_id
-from foundation.settings import settings
+from foundation.settings import registry_files, settings
 
 RAW_SNAPSHOTS = Asset("clearinghouse://raw", extra={"what": "new raw snapshots of one or more sources"})
 BUILT = Asset("clearinghouse://warehouse/core", extra={"what": "core layer rebuilt and quality-checked"})
@@ -53,11 +52,9 @@ def nightly_schedule() -> str | None:
 def registry_ids() -> list[str]:
     """The source ids of the registry, read from its YAML without validating it: the DAG ids of the per-source
     DAGs come from them, so this runs when the DAG file is parsed (local files only; no network, no database)."""
-    path = settings().sources_path
-    files = sorted(path.glob("*.y*ml")) if path.is_dir() else [path]
     ids = []
-    for file in files:
-        doc = yaml.safe_load(Path(file).read_text()) or {}
+    for file in registry_files(settings().sources_path):
+        doc = yaml.safe_load(file.read_text()) or {}
         ids += [s["id"] for s in doc.get("sources", []) if isinstance(s, dict) and "id" in s]
     return ids
 

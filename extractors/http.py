@@ -7,7 +7,7 @@ Failures are raised as the ``SourceError`` subclasses of ``extractors.records`` 
 can act on.
 
 Sources are untrusted, so the client also keeps each request inside its source's ``CrawlScope``
-(``extractors.scope``) and connects only to addresses the network guard allows (``extractors.netguard``).
+(``foundation.scope``) and connects only to addresses the network guard allows (``extractors.netguard``).
 Redirects are followed here, one hop at a time (at most ``MAX_REDIRECTS``), and each hop is checked like a
 request of its own: scope, robots.txt of its host, the guard at connect time, and the feed key, which is
 sent only to the origin of the source's ``url``.

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from foundation.settings import settings
+from foundation.settings import registry_files, settings
 from foundation.source import Source
 
 
@@ -32,10 +32,8 @@ class Registry(BaseModel):
 
 
 def _files(path: Path) -> list[Path]:
-    if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml"))
     if path.exists():
-        return [path]
+        return registry_files(path)
     raise RegistryError(f"{path}: no such registry file or folder")
 
 
@@ -87,8 +85,7 @@ def load_registry(path: Path | str) -> list[Source]:
 
 
 def _signature(path: Path) -> tuple[tuple[str, int, int], ...]:
-    files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml")) if path.is_dir() else [path]
-    return tuple((str(f), (st := f.stat()).st_mtime_ns, st.st_size) for f in files)
+    return tuple((str(f), (st := f.stat()).st_mtime_ns, st.st_size) for f in registry_files(path))
 
 
 @lru_cache(maxsize=8)

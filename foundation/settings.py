@@ -67,8 +67,10 @@ class Settings:
                                   float)  # fmt: skip
     max_body_bytes: int = _setting(50 * 1024 * 1024, "Largest response body read from a source.", _integer)
     timeout_s: float = _setting(30.0, "Seconds one read of a response may wait (connect and each chunk).", float)
-    max_fetch_s: float = _setting(600.0, "Deadline for one answer to arrive whole, all retries included.", float)
-    max_retries: int = _setting(3, "Retries of a request answered 429/5xx or cut off.", _integer)
+    max_fetch_s: float = _setting(
+        600.0, "Deadline for one answer to arrive whole (the timeout only bounds each read).", float
+    )
+    max_retries: int = _setting(3, "Retries of a request answered 429/5xx or whose connection failed.", _integer)
     backoff_s: float = _setting(1.0, "First wait before a retry (doubles each time; Retry-After wins).", float)
     keep_releases: int = _setting(10, "Releases kept under published/releases/ (older ones are pruned).", _integer)
     keep_raw_days: int = _setting(90, "Days of raw snapshots the weekly maintenance keeps (bodies still in use "
@@ -133,6 +135,12 @@ def settings(environ: Mapping[str, str] | None = None) -> Settings:
         except ValueError as exc:
             raise ValueError(f"{name}={raw!r}: {exc}") from None
     return Settings(**values)
+
+
+def registry_files(path: Path) -> list[Path]:
+    """The YAML files a registry path (``CLEARINGHOUSE_SOURCES``, ``--sources``) names: the file itself, or the
+    ``*.yaml`` and ``*.yml`` files of a folder, sorted."""
+    return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml")) if path.is_dir() else [path]
 
 
 def feed_key(name: str, environ: Mapping[str, str] | None = None) -> str | None:

@@ -108,7 +108,7 @@ _STRING_LIST = pa.list_(pa.string())
 @dataclass(frozen=True)
 class NormalizeResult:
     versions: pa.Table
-    """Columns exactly ``transforms.model.FIELD_NAMES`` (``VERSIONS_SCHEMA``)."""
+    """Columns exactly ``foundation.model.FIELD_NAMES`` (``VERSIONS_SCHEMA``)."""
     quarantine: pa.Table
     """``QUARANTINE_SCHEMA``: one row per record that could not become a meeting, with the first reason."""
     unknown_types: pa.Table

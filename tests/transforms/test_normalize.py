@@ -211,7 +211,7 @@ def test_record_hash_changes_when_the_meeting_changes() -> None:
 
 
 def test_no_email_or_placeholder_phone_in_published_values(real: NormalizeResult) -> None:
-    """The shared data's scrubbed contacts (person@example.org, 555-0100) must not survive normalization, except
+    """The fixtures' scrubbed contacts (person@example.org, 555-0100) must not survive normalization, except
     where the number stands for a dial-in, a meeting id or a passcode."""
     for name in ("name", "group_name", "venue_name", "notes", "location_notes"):
         values = [v for v in real.versions[name].to_pylist() if v]

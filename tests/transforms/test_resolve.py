@@ -160,7 +160,7 @@ def test_exact_duplicates_inside_one_source_are_one_meeting(con):
     assert link(con, "a", "x-copy")["reason"] == "exact_duplicate"
 
 
-# --- matching: the traps (DOMAIN.md) --------------------------------------------------------------------
+# --- matching: the dedup traps -------------------------------------------------------------------------
 
 
 def test_the_same_church_the_same_day_at_another_time_is_another_meeting(con):
