@@ -11,6 +11,7 @@ WORKDIR /opt/clearinghouse
 COPY --chown=airflow:root requirements.lock pyproject.toml ./
 RUN pip install --no-cache-dir uv \
  && uv pip install --no-cache --python "$(command -v python)" -r requirements.lock
+COPY --chown=airflow:root foundation ./foundation
 COPY --chown=airflow:root clearinghouse ./clearinghouse
 COPY --chown=airflow:root extractors ./extractors
 COPY --chown=airflow:root transforms ./transforms

@@ -1,6 +1,6 @@
 """Resolution quality and cost: pairwise precision, recall, F1, wall time and peak memory at 10k, 100k, 1M.
 
-The labeled set is ``transforms.evalset``: every real file normalized, its distinct meetings re-published
+The labeled set is ``bench.evalset``: every real file normalized, its distinct meetings re-published
 through perturbed overlapping sources, plus hard negatives. Smaller sizes take whole entities from it;
 larger ones replicate it as disjoint regions (``evalset.replicate``). Each size is written to a fresh
 warehouse, then ``transforms.resolve.resolve`` runs twice in a child process, whose wall time and peak
@@ -28,9 +28,9 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import evalset
+from foundation.model import FIELD_NAMES
 from tests.transforms import realdata
-from transforms import evalset
-from transforms.model import FIELD_NAMES
 from transforms.normalize import normalize
 from warehouse.db import migrate
 

@@ -170,7 +170,7 @@ def new_york_without_timezone() -> str:
     """Real New York Intergroup listings with state NY, no ZIP, no coordinates, registry without time zone."""
     from extractors import tsml_csv
     from extractors.records import Snapshot, SnapshotPart, to_arrow
-    from extractors.registry import Source
+    from foundation.source import Source
     from transforms.normalize import normalize
 
     body = (ROOT / "sources/snapshots/tsml/nyintergroup_2015-10.tsv").read_bytes()

@@ -155,6 +155,7 @@ def night(home: Path, sources_path: Path, label: str, workers: int, replay_day: 
     for module in STARTUP_MODULES:
         importlib.import_module(module)
     from clearinghouse import pipeline
+    from foundation import ids
     from warehouse.errors import QualityGateFailed
 
     startup_s = time.perf_counter() - started
@@ -162,7 +163,7 @@ def night(home: Path, sources_path: Path, label: str, workers: int, replay_day: 
     if profile_dir:
         profile_dir.mkdir(parents=True, exist_ok=True)
     meter = Meter(home, profile_dir)
-    run_id = pipeline.new_run_id(prefix=f"bench-{label}")
+    run_id = ids.new_run_id(prefix=f"bench-{label}")
     print(f"  {label} night (load average {load_average:.1f}), start-up {startup_s:.1f} s", flush=True)
     fetches = meter.run(
         "fetch", lambda: pipeline.fetch_all(pipeline.registry(sources_path), replay_day=replay_day, workers=workers),

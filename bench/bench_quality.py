@@ -21,8 +21,8 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_normalize import replicate
+from foundation.model import FIELD_NAMES
 from tests.transforms import realdata
-from transforms.model import FIELD_NAMES
 from transforms.normalize import normalize
 from warehouse import db
 

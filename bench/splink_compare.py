@@ -24,7 +24,7 @@ import duckdb
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from transforms.evalset import labeled_scores, pairwise  # noqa: E402  (after the path: runs in a bare venv)
+from bench.evalset import labeled_scores, pairwise  # noqa: E402  (after the path: runs in a bare venv)
 
 LABELS = REPO / "tests" / "fixtures" / "dedup" / "sanjose_2019_2021_labels.csv"
 KEY_COLUMNS = ("rid", "source_id", "source_key", "fellowship", "wm", "name_key", "street_key", "house", "venue_key",
@@ -36,9 +36,10 @@ def export(out: Path) -> None:
     """Matching keys, truth and the rules' meeting ids of the perturbed set and of the San Jose pair."""
     from datetime import UTC, datetime
 
+    from bench import evalset
+    from foundation.model import FIELD_NAMES
     from tests.transforms import realdata
-    from transforms import evalset, matching
-    from transforms.model import FIELD_NAMES
+    from transforms import matching
     from transforms.normalize import normalize
     from transforms.resolve import resolve
     from warehouse.db import migrate

@@ -8,14 +8,13 @@ webhook URL) receive the same message. A failing channel is logged and never mas
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 from html import escape
 from typing import Any
 
+from foundation.settings import settings
+
 log = logging.getLogger("clearinghouse.alerts")
-EMAIL_ENV = "CLEARINGHOUSE_ALERT_EMAIL"
-SLACK_ENV = "CLEARINGHOUSE_ALERT_SLACK_WEBHOOK"
 MAX_CHECKS = 10
 
 
@@ -43,7 +42,8 @@ def alert(context: Mapping[str, Any]) -> None:
     """Airflow ``on_failure_callback``: log, then e-mail and/or post to Slack when configured."""
     subject, body = message(context)
     log.error("%s", body)
-    if recipients := os.environ.get(EMAIL_ENV):
+    cfg = settings()
+    if recipients := cfg.alert_email:
         try:
             from airflow.utils.email import send_email
 
@@ -51,7 +51,7 @@ def alert(context: Mapping[str, Any]) -> None:
                        html_content=f"<pre>{escape(body)}</pre>")  # fmt: skip
         except Exception:
             log.exception("alert e-mail to %s failed", recipients)
-    if webhook := os.environ.get(SLACK_ENV):
+    if webhook := cfg.alert_slack_webhook:
         try:
             import requests
 

@@ -18,9 +18,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from clearinghouse import pipeline, serve
-from clearinghouse.config import ALLOW_PRIVATE_ADDRESSES, REPO_ROOT, settings
-from clearinghouse.paths import UnsafePath, replay_day
 from extractors.registry import RegistryError, load_registry
+from foundation import ids
+from foundation.paths import UnsafePath, replay_day
+from foundation.settings import REPO_ROOT, settings, variable
 from warehouse.errors import QualityGateFailed
 
 console = Console(stderr=True)
@@ -51,7 +52,7 @@ def print_summary(summary: dict[str, Any], out: Console | None = None) -> None:
         f"+ quarantined {counts.get('quarantined', 0)} → published meetings {counts.get('meetings', 0)}"
     )
     out.print(f"release {summary['release_id']}: {summary['release_path']}")
-    feeds = serve.feed_urls(Path(summary["release_path"]), serve.public_url())
+    feeds = serve.feed_urls(Path(summary["release_path"]), settings().public_url)
     if feeds:
         out.print("Meeting Guide feeds per region, to register with apps:", soft_wrap=True)
         for url in feeds:
@@ -61,7 +62,7 @@ def print_summary(summary: dict[str, Any], out: Console | None = None) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     replay = replay_day(args.replay) if args.replay is not None else None
     sources = pipeline.registry(args.sources, args.only)
-    run_id = pipeline.new_run_id()
+    run_id = ids.new_run_id()
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -105,7 +106,7 @@ def cmd_sources_list(args: argparse.Namespace) -> int:
 def cmd_sources_test(args: argparse.Namespace) -> int:
     """Fetch (or replay) one source and show its first records, warnings and counts; writes nothing."""
     from extractors.registry import select
-    from extractors.tools import print_report, test_source
+    from extractors.trial import print_report, test_source
 
     [source] = select(load_registry(args.sources or settings().sources_path), [args.id])
     report = test_source(source, settings(), replay=args.replay)
@@ -115,7 +116,7 @@ def cmd_sources_test(args: argparse.Namespace) -> int:
 
 def cmd_sources_new(args: argparse.Namespace) -> int:
     """Scaffold an HTML family: module, a test that fails until edited, a fixture slot."""
-    from extractors.tools import scaffold
+    from extractors.scaffold import scaffold
 
     try:
         paths = scaffold(args.id, args.kind, REPO_ROOT)
@@ -160,13 +161,14 @@ def cmd_airflow_run(args: argparse.Namespace) -> int:
     env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     env.setdefault("AIRFLOW__CORE__PARALLELISM", "4")
     env.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO")
-    env["CLEARINGHOUSE_HOME"] = str(cfg.home)
+    env[variable("home")] = str(cfg.home)
     server = None
     if not args.live:
-        server, env["CLEARINGHOUSE_DEMO_URL"] = demo.start()
-        env.setdefault("CLEARINGHOUSE_MIN_DELAY_S", "0")
-        env[ALLOW_PRIVATE_ADDRESSES] = "true"  # the snapshot server is on 127.0.0.1; a live run never sets it
-        console.print(f"demo mode: registry URLs answered from recorded snapshots at {env['CLEARINGHOUSE_DEMO_URL']}")
+        server, demo_url = demo.start()
+        env[variable("demo_url")] = demo_url
+        env.setdefault(variable("min_delay_s"), "0")
+        env[variable("allow_private_addresses")] = "true"  # the snapshot server is on 127.0.0.1; never when live
+        console.print(f"demo mode: registry URLs answered from recorded snapshots at {demo_url}")
     airflow = str(Path(sys.executable).with_name("airflow"))
     try:
         started = time.monotonic()
@@ -190,6 +192,7 @@ def cmd_airflow_run(args: argparse.Namespace) -> int:
 def cmd_publish(args: argparse.Namespace) -> int:
     """Publish a release from the current warehouse, or ``--rollback`` ``latest`` to a kept release."""
     if args.rollback:
+        from warehouse.delivery import deliver
         from warehouse.publish import ReleaseError, rollback
 
         published = settings().published_dir
@@ -198,10 +201,10 @@ def cmd_publish(args: argparse.Namespace) -> int:
         except ReleaseError as exc:
             console.print(f"[bold red]rollback refused[/]: {exc}")
             return 1
-        pipeline.deliver()
+        deliver()
         console.print(f"latest → release {release.release_id} ({release.manifest['counts']['meetings']} meetings)")
         return 0
-    summary = pipeline.publish_stage(pipeline.new_run_id(prefix="publish"), args.sources)
+    summary = pipeline.publish_stage(ids.new_run_id(prefix="publish"), args.sources)
     print_summary(summary)
     return 0
 
@@ -211,19 +214,21 @@ def cmd_report(args: argparse.Namespace) -> int:
     (unparsed places, end times, monthly, inactive), unknown type codes."""
     import duckdb
 
-    from warehouse import reports
+    from warehouse import operator_report
 
     out = Console()
     with duckdb.connect(str(settings().warehouse_path), read_only=True) as con:
         sections = (
-            ("reconciliation", ("source", "parsed", "normalized", "quarantined", "balanced"), reports.reconciliation),
-            ("quarantine reasons", ("source", "reason", "records", "example value"), reports.quarantine_reasons),
+            ("reconciliation", ("source", "parsed", "normalized", "quarantined", "balanced"),
+             operator_report.reconciliation),
+            ("quarantine reasons", ("source", "reason", "records", "example value"),
+             operator_report.quarantine_reasons),
             ("what the sources said", ("source", "records", "address_unparsed", "end given", "end by duration",
-                                       "no end", "monthly", "inactive"), reports.fidelity),
+                                       "no end", "monthly", "inactive"), operator_report.fidelity),
             ("address_unparsed: places kept as the source wrote them (the meetings stay in person)",
-             ("source", "place", "records"), reports.unparsed_addresses),
+             ("source", "place", "records"), operator_report.unparsed_addresses),
             ("unknown type codes (add them to transforms/data/type_crosswalk.csv)",
-             ("source", "fellowship", "code", "records"), reports.unknown_types),
+             ("source", "fellowship", "code", "records"), operator_report.unknown_types),
         )  # fmt: skip
         for title, columns, query in sections:
             table = Table(title=title)
@@ -237,7 +242,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_airflow_pools(args: argparse.Namespace) -> int:
     """Create the pools the DAGs use (idempotent); needs a migrated Airflow metadata DB."""
-    from clearinghouse.airflow_setup import ensure_pools
+    from clearinghouse.wiring import ensure_pools
 
     console.print(f"Airflow pools ready: {', '.join(ensure_pools())}")
     return 0

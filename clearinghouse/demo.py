@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from clearinghouse.config import REPO_ROOT
+from foundation.settings import REPO_ROOT
 
 SNAPSHOTS = REPO_ROOT / "sources" / "snapshots"
 CONTENT_TYPES = {".json": "application/json", ".csv": "text/csv", ".tsv": "text/tab-separated-values",

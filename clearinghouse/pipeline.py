@@ -1,7 +1,8 @@
-"""The stages of a nightly run, as plain functions: the CLI calls them in order, the DAG wires them as tasks.
+"""The stages of a nightly run, as plain functions: the CLI calls them in order, the DAGs wire them as tasks.
 
-fetch (parallel, raw files only) → load → normalize → quality → resolve → publish (single DuckDB writer).
-Every stage takes the run id and is idempotent for it.
+fetch (parallel, raw files only) → load → normalize → resolve → quality → publish (single DuckDB writer).
+Every stage takes the run id and is idempotent for it. The stages orchestrate; what they write is recorded
+by ``warehouse.runs``, and a release is delivered by ``warehouse.delivery``.
 """
 
 from __future__ import annotations
@@ -10,71 +11,34 @@ import heapq
 import json
 import logging
 import os
-import re
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import pyarrow as pa
+import duckdb
 
-from clearinghouse.config import Settings, settings
-from clearinghouse.paths import replay_day as checked_day
-from clearinghouse.testing import crash_point
 from extractors.archive import FetchRecord
-from extractors.fetch import ParsePool, Stager, fetch_source, replay_source, stage_records
+from extractors.fetch import ParsePool, SnapshotParser, fetch_source, parse_to_records_file, replay_source
 from extractors.http import PoliteClient
-from extractors.registry import Source, load_registry, select
-from warehouse import db
+from extractors.registry import cached_registry, select
+from foundation.paths import replay_day as checked_day
+from foundation.settings import Settings, settings
+from foundation.source import Source
+from warehouse import db, runs
+from warehouse.delivery import deliver
 
 log = logging.getLogger("clearinghouse.pipeline")
-STALE_AFTER = timedelta(days=7)
 PARSE_POOL_MIN_SOURCES = 50
 """From this many sources a night parses in worker processes (``ParsePool``); fewer do not repay starting them."""
 
 
-def new_run_id(now: datetime | None = None, prefix: str = "cli") -> str:
-    return f"{prefix}__{(now or datetime.now(UTC)).strftime('%Y%m%dT%H%M%SZ')}"
-
-
-def safe_run_id(run_id: str) -> str:
-    """Airflow run ids contain ':' and '+': keep them readable but path-safe."""
-    return re.sub(r"[^A-Za-z0-9_.@-]+", "_", run_id)
-
-
-def _signature(path: Path) -> tuple[tuple[str, int, int], ...]:
-    files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml")) if path.is_dir() else [path]
-    return tuple((str(f), (st := f.stat()).st_mtime_ns, st.st_size) for f in files)
-
-
-@lru_cache(maxsize=8)
-def _validated(path: Path, signature: tuple[tuple[str, int, int], ...]) -> tuple[Source, ...]:
-    return tuple(load_registry(path))
-
-
-def load_sources(sources_path: Path | None = None) -> list[Source]:
-    """Every registry entry, validated once per process while the registry files are unchanged.
-
-    Each stage reads the registry, and validating a source takes milliseconds (time zones, recipes): at
-    thousands of sources, validating it again in every stage cost each stage seconds.
-    """
-    path = Path(sources_path or settings().sources_path)
-    if not path.exists():
-        return load_registry(path)  # raises the registry's own error
-    return list(_validated(path, _signature(path)))
-
-
-def clear_registry_cache() -> None:
-    """Validate the registry again on next use, as a new process would (benchmarks, tests)."""
-    _validated.cache_clear()
-
-
 def registry(sources_path: Path | None = None, only: Iterable[str] | None = None) -> list[Source]:
-    return select(load_sources(sources_path), only)
+    """The sources a run covers: every enabled one, or exactly the ``only`` ids."""
+    return select(cached_registry(sources_path), only)
 
 
 def fetch_one(source: Source, cfg: Settings | None = None, replay_day: str | None = None) -> dict[str, Any]:
@@ -114,7 +78,7 @@ def fetch_all(
     client = PoliteClient.from_settings(cfg)
     cores = os.cpu_count() or 1
     parse_pool = ParsePool(cores) if cores > 1 and len(sources) >= PARSE_POOL_MIN_SOURCES else None
-    stage: Stager = parse_pool or stage_records
+    parse: SnapshotParser = parse_pool or parse_to_records_file
     results: list[dict[str, Any]] = []
     queues: dict[str, deque[Source]] = {}
     for source in sources:
@@ -124,8 +88,8 @@ def fetch_all(
 
     def one(source: Source) -> dict[str, Any]:
         if replay_day:
-            return replay_source(source, cfg, replay_day, stage=stage).to_json()
-        return fetch_source(source, cfg, client, stage=stage).to_json()
+            return replay_source(source, cfg, replay_day, parse=parse).to_json()
+        return fetch_source(source, cfg, client, parse=parse).to_json()
 
     try:
         limit = max(1, min(workers, len(queues)))
@@ -151,97 +115,27 @@ def fetch_all(
     return sorted(results, key=lambda r: r["source_id"])
 
 
-def _start_run(con, run_id: str) -> None:
-    con.execute(
-        "INSERT INTO ops.runs (run_id, started_at, status) VALUES (?, now(), 'running') ON CONFLICT DO NOTHING",
-        [run_id],
-    )
-
-
 def load_stage(run_id: str, fetches: list[dict[str, Any]], cfg: Settings | None = None) -> dict[str, Any]:
     from warehouse.load import load
 
     cfg = cfg or settings()
     records = [FetchRecord.from_json(f) for f in fetches]
     with db.connect(cfg.warehouse_path, memory_limit=cfg.duckdb_memory_limit) as con:
-        crash_point("load")
-        _start_run(con, run_id)
+        runs.start_run(con, run_id)
         load(con, run_id, cfg.raw_dir, records)
-        con.execute("DELETE FROM ops.source_runs WHERE run_id = ?", [run_id])
-        runs = pa.table(
-            {
-                "source_id": [r.source_id for r in records],
-                "fetch_id": [r.fetch_id for r in records],
-                "status": [r.status for r in records],
-                "reason_code": [r.reason_code for r in records],
-                "reason": [r.reason for r in records],
-                "parsed": pa.array([r.records for r in records], pa.int64()),
-            }
-        )
-        con.register("new_source_runs", runs)
-        try:
-            con.execute(
-                "INSERT INTO ops.source_runs (run_id, source_id, fetch_id, status, reason_code, reason, parsed) "
-                "SELECT $run_id, * FROM new_source_runs",
-                {"run_id": run_id},
-            )
-        finally:
-            con.unregister("new_source_runs")
+        runs.record_fetches(con, run_id, records)
     return {r.source_id: r.status for r in records}
 
 
 def normalize_stage(run_id: str, sources_path: Path | None = None, cfg: Settings | None = None) -> dict[str, Any]:
-    from warehouse.stages import normalize_pending
+    from warehouse.normalize import normalize_pending
 
     cfg = cfg or settings()
-    sources = {s.id: s for s in load_sources(sources_path or cfg.sources_path)}
+    sources = {s.id: s for s in cached_registry(sources_path or cfg.sources_path)}
     with db.connect(cfg.warehouse_path, memory_limit=cfg.duckdb_memory_limit) as con:
         summary = normalize_pending(con, sources, run_id)
-        counts = pa.table(
-            {
-                "source_id": list(summary),
-                "normalized": pa.array([c["normalized"] for c in summary.values()], pa.int64()),
-                "quarantined": pa.array([c["quarantined"] for c in summary.values()], pa.int64()),
-            }
-        )
-        con.register("normalized_counts", counts)
-        try:
-            con.execute(
-                """UPDATE ops.source_runs r SET normalized = c.normalized, quarantined = c.quarantined
-                   FROM normalized_counts c WHERE r.run_id = $run_id AND r.source_id = c.source_id""",
-                {"run_id": run_id},
-            )
-        finally:
-            con.unregister("normalized_counts")
+        runs.record_normalized(con, run_id, summary)
     return summary
-
-
-def quality_stage(run_id: str, cfg: Settings | None = None) -> dict[str, Any]:
-    """The core suite: passed or warning, or ``QualityGateFailed`` (the task fails, nothing is published)."""
-    from warehouse.quality import QualityGateFailed, validate_core
-
-    cfg = cfg or settings()
-    with db.connect(cfg.warehouse_path, memory_limit=cfg.duckdb_memory_limit) as con:
-        try:
-            return validate_core(con, run_id)
-        except QualityGateFailed as exc:
-            _blocked(con, run_id, cfg, exc)
-            raise
-
-
-def _blocked(con, run_id: str, cfg: Settings, exc: Exception) -> None:
-    """Record the blocked run with its failed checks and build the reports, so operators see why."""
-    from warehouse.quality import build_reports
-
-    failed = getattr(exc, "failed", [])
-    summary = {"run_id": run_id, "status": "blocked", "quality": {"status": "failed", "failed_checks": failed}}
-    _start_run(con, run_id)
-    con.execute(
-        "UPDATE ops.runs SET finished_at = now(), status = 'blocked', summary = ? WHERE run_id = ?",
-        [json.dumps(summary, default=str), run_id],
-    )
-    build_reports(con, run_id, cfg.reports_dir, stale_after=STALE_AFTER)
-    log.error("run %s blocked: %s", run_id, exc)
 
 
 def resolve_stage(
@@ -258,57 +152,34 @@ def resolve_stage(
     from transforms.resolve import resolve
 
     cfg = cfg or settings()
-    sources = [s for s in load_sources(sources_path or cfg.sources_path) if s.enabled or s.id in (only or [])]
+    sources = [s for s in cached_registry(sources_path or cfg.sources_path) if s.enabled or s.id in (only or [])]
     with db.connect(cfg.warehouse_path, memory_limit=cfg.duckdb_memory_limit) as con:
-        crash_point("resolve")
         now = datetime.now(UTC)
         counts = resolve(con, [s.id for s in sources], now, priorities={s.id: s.priority for s in sources},
                          close_after=cfg.close_after_runs)  # fmt: skip
         return {**counts, "events": history.record(con, now)}
 
 
-def _source_report(con, run_id: str, sources: list[Source]) -> list[dict[str, Any]]:
-    rows = con.sql(
-        """
-        SELECT st.source_id, r.status, r.reason, st.last_good_at, st.current_fetch_id,
-               (SELECT count(*) FROM core.meetings m, unnest(m.sources) AS u(p)
-                WHERE m.status = 'active' AND p.source_id = st.source_id) AS published,
-               (SELECT f.off_scope_links FROM raw.fetches f WHERE f.fetch_id = r.fetch_id) AS off_scope
-        FROM ops.source_state st
-        LEFT JOIN (SELECT r.* FROM ops.source_runs r LEFT JOIN ops.runs u USING (run_id)
-                   QUALIFY row_number() OVER (PARTITION BY r.source_id
-                                              ORDER BY r.run_id = $run_id DESC, u.started_at DESC NULLS LAST) = 1) r
-               ON r.source_id = st.source_id  -- this run's attempt, else the latest (a publish-only run)
-        """,
-        params={"run_id": run_id},
-    ).fetchall()
-    by_id = {row[0]: row for row in rows}
-    report = []
-    now = datetime.now(UTC)
-    for source in sources:
-        _, status, reason, last_good, _, published, off_scope = by_id.get(
-            source.id, (source.id, None, None, None, None, 0, 0)
-        )
-        if status is None:
-            status, reason = "failed", "not fetched in this run"
-        if status in ("failed", "held") and last_good is not None and now - last_good > STALE_AFTER:
-            status = "stale"
-        entry = {
-            "id": source.id,
-            "name": source.name,
-            "fellowship": source.fellowship,
-            "status": status,
-            "fetched_at": last_good.isoformat() if last_good else None,
-            "records": published,
-        }
-        if status not in ("ok", "unchanged"):
-            entry["reason"] = reason
-        if off_scope:
-            entry["off_scope_links"] = off_scope  # links to other hosts, skipped (raw.fetches has examples)
-        if source.link_only:
-            entry["url"] = source.url
-        report.append(entry)
-    return report
+def quality_stage(run_id: str, cfg: Settings | None = None) -> dict[str, Any]:
+    """The core suite: passed or warning, or ``QualityGateFailed`` (the task fails, nothing is published)."""
+    from warehouse.quality import QualityGateFailed, validate_core
+
+    cfg = cfg or settings()
+    with db.connect(cfg.warehouse_path, memory_limit=cfg.duckdb_memory_limit) as con:
+        try:
+            return validate_core(con, run_id)
+        except QualityGateFailed as exc:
+            _blocked(con, run_id, cfg, exc)
+            raise
+
+
+def _blocked(con: duckdb.DuckDBPyConnection, run_id: str, cfg: Settings, exc: Exception) -> None:
+    """Record the blocked run with its failed checks and build the reports, so operators see why."""
+    from warehouse.quality import build_reports
+
+    runs.record_blocked(con, run_id, getattr(exc, "failed", []))
+    build_reports(con, run_id, cfg.reports_dir)
+    log.error("run %s blocked: %s", run_id, exc)
 
 
 def publish_stage(run_id: str, sources_path: Path | None = None, cfg: Settings | None = None) -> dict[str, Any]:
@@ -319,28 +190,15 @@ def publish_stage(run_id: str, sources_path: Path | None = None, cfg: Settings |
 
     cfg = cfg or settings()
     regions = load_regions(cfg.regions_path)
-    sources = [s for s in load_sources(sources_path or cfg.sources_path) if s.enabled]
+    sources = [s for s in cached_registry(sources_path or cfg.sources_path) if s.enabled]
     with db.connect(cfg.warehouse_path, memory_limit=cfg.duckdb_memory_limit) as con:
-        crash_point("publish")
-        _start_run(con, run_id)
-        started = con.execute("SELECT started_at FROM ops.runs WHERE run_id = ?", [run_id]).fetchall()[0][0]
-        # The records behind this release: each enabled source's current data (also when unchanged tonight),
-        # so parsed = normalized + quarantined holds in the manifest as it does per source.
-        stage_counts = con.sql(
-            """SELECT coalesce(sum(n.parsed), 0), coalesce(sum(n.normalized), 0), coalesce(sum(n.quarantined), 0)
-               FROM ops.source_state s JOIN ops.normalized_fetches n ON n.fetch_id = s.current_fetch_id
-               WHERE s.source_id IN (SELECT unnest($ids))""",
-            params={"ids": [s.id for s in sources]},
-        ).fetchall()[0]
-        source_report = _source_report(con, run_id, sources)
+        runs.start_run(con, run_id)
+        started = runs.run_started_at(con, run_id)
+        source_report = runs.source_statuses(con, run_id, sources)
         manifest_extra = {
             "run_id": run_id,
             "sources": source_report,
-            "counts": {
-                "parsed": stage_counts[0],
-                "normalized": stage_counts[1],
-                "quarantined": stage_counts[2],
-            },
+            "counts": runs.current_record_counts(con, [s.id for s in sources]),
         }
         latest = cfg.published_dir / "latest" / "manifest.json"
         previous = json.loads(latest.read_text()) if latest.exists() else None
@@ -371,26 +229,17 @@ def publish_stage(run_id: str, sources_path: Path | None = None, cfg: Settings |
             "counts": release.manifest["counts"],
             "quality": release.manifest["quality"],
         }
-        con.execute(
-            "UPDATE ops.runs SET finished_at = now(), status = 'published', release_id = ?, summary = ? "
-            "WHERE run_id = ?",
-            [release.release_id, json.dumps(summary, default=str), run_id],
-        )
-        summary["reports"] = build_reports(con, run_id, cfg.reports_dir, stale_after=STALE_AFTER)
+        runs.record_published(con, run_id, release.release_id, summary)
+        summary["reports"] = build_reports(con, run_id, cfg.reports_dir)
     summary["delivery"] = deliver(cfg)
     return summary
 
 
-def deliver(cfg: Settings | None = None) -> dict[str, Any]:
-    """After ``latest`` moved (a publish or a rollback): rewrite ``releases.json``, then mirror to the bucket
-    when one is configured. Reads only ``published/``, so it runs after the warehouse lock is released."""
-    from warehouse.objectstore import BucketTarget, publish_to_bucket
-    from warehouse.releases_index import write_releases_index
+def weekly_maintenance(cfg: Settings | None = None) -> dict[str, Any]:
+    """Weekly maintenance (the ``clearinghouse_maintenance`` DAG): prune old raw days and releases, drop
+    superseded staging rows, compact the warehouse."""
+    from warehouse.maintenance import run_maintenance
 
     cfg = cfg or settings()
-    delivery: dict[str, Any] = {"index": str(write_releases_index(cfg.published_dir))}
-    bucket = BucketTarget.from_env()
-    if bucket:
-        keys = publish_to_bucket(cfg.published_dir, bucket)
-        delivery["bucket"] = {"bucket": bucket.bucket, "prefix": bucket.prefix, "objects_written": len(keys)}
-    return delivery
+    return run_maintenance(cfg.home, cfg.warehouse_path, keep_raw_days=cfg.keep_raw_days,
+                           keep_releases=cfg.keep_releases, today=datetime.now(UTC).date())  # fmt: skip

@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Mapping
 from email.message import Message
 from email.utils import formatdate, parsedate_to_datetime
 from functools import lru_cache
@@ -23,30 +22,13 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import quote, unquote, urlsplit
 
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
-CONTENT_TYPES = {
-    ".parquet": "application/vnd.apache.parquet",
-    ".csv": "text/csv; charset=utf-8",
-    ".json": "application/json",
-    ".geojson": "application/geo+json",
-    ".html": "text/html; charset=utf-8",
-    ".md": "text/markdown; charset=utf-8",
-    ".txt": "text/plain; charset=utf-8",
-    ".png": "image/png",
-    ".svg": "image/svg+xml",
-}
+from warehouse.http_headers import CONTENT_TYPES, IMMUTABLE, REVALIDATE
+
 COMPRESSIBLE = {".csv", ".json", ".geojson", ".html", ".md", ".txt", ".svg"}
-IMMUTABLE = "public, max-age=31536000, immutable"  # a release id never names other bytes
-REVALIDATE = "no-cache"  # `latest` and the index move: always revalidate (a 304 when unchanged)
 CORS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Expose-Headers": "ETag, Last-Modified, Content-Length, Content-Encoding",
 }
-
-
-def public_url(environ: Mapping[str, str] = os.environ) -> str:
-    """Where apps reach the download service (``CLEARINGHOUSE_PUBLIC_URL``), without a trailing slash."""
-    return (environ.get("CLEARINGHOUSE_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/")
 
 
 def feed_urls(release_dir: Path, base_url: str) -> list[str]:

@@ -13,19 +13,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import dag, get_current_context, task
 
-from clearinghouse.assets import BUILT, RAW_SNAPSHOTS, WRITER_POOL
-
-
-def _run_id() -> str:
-    from clearinghouse.pipeline import safe_run_id
-
-    return safe_run_id(get_current_context()["run_id"])
-
-
-def _alert(context) -> None:
-    from clearinghouse.alerts import alert
-
-    alert(context)
+from clearinghouse.wiring import BUILT, RAW_SNAPSHOTS, WRITER_POOL, on_failure, run_id
 
 
 @dag(
@@ -41,7 +29,7 @@ def _alert(context) -> None:
         "retries": 1,
         "retry_delay": timedelta(minutes=2),
         "pool": WRITER_POOL,
-        "on_failure_callback": _alert,
+        "on_failure_callback": on_failure,
     },
 )
 def clearinghouse_build():
@@ -51,25 +39,25 @@ def clearinghouse_build():
 
         events = get_current_context()["triggering_asset_events"][RAW_SNAPSHOTS]
         fetches = [f for event in events for f in (event.extra or {}).get("fetches", [])]
-        return load_stage(_run_id(), fetches)
+        return load_stage(run_id(), fetches)
 
     @task
     def normalize() -> dict:
         from clearinghouse.pipeline import normalize_stage
 
-        return normalize_stage(_run_id())
+        return normalize_stage(run_id())
 
     @task
     def resolve() -> dict:
         from clearinghouse.pipeline import resolve_stage
 
-        return resolve_stage(_run_id())
+        return resolve_stage(run_id())
 
     @task(outlets=[BUILT])
     def quality() -> dict:
         from clearinghouse.pipeline import quality_stage
 
-        return quality_stage(_run_id())
+        return quality_stage(run_id())
 
     load() >> normalize() >> resolve() >> quality()
 

@@ -13,7 +13,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import dag, task
 
-from clearinghouse.assets import WRITER_POOL
+from clearinghouse.wiring import WRITER_POOL
 
 
 @dag(
@@ -29,20 +29,9 @@ from clearinghouse.assets import WRITER_POOL
 def clearinghouse_maintenance():
     @task(pool=WRITER_POOL)
     def housekeeping() -> dict:
-        import os
-        from datetime import UTC, datetime
+        from clearinghouse.pipeline import weekly_maintenance
 
-        from clearinghouse.config import settings
-        from warehouse.maintenance import run_maintenance
-
-        cfg = settings()
-        return run_maintenance(
-            cfg.home,
-            cfg.warehouse_path,
-            keep_raw_days=int(os.environ.get("CLEARINGHOUSE_KEEP_RAW_DAYS", "90")),
-            keep_releases=cfg.keep_releases,
-            today=datetime.now(UTC).date(),
-        )
+        return weekly_maintenance()
 
     housekeeping()
 

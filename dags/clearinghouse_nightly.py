@@ -17,32 +17,25 @@ triggered only by an operator or an external scheduler).
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
-from clearinghouse.assets import FETCH_POOL, RELEASE, WRITER_POOL, replay_date_param
-
-SCHEDULE = os.environ.get("CLEARINGHOUSE_SCHEDULE", "0 3 * * *").strip()
-
-
-def _run_id() -> str:
-    from clearinghouse.pipeline import safe_run_id
-
-    return safe_run_id(get_current_context()["run_id"])
-
-
-def _alert(context) -> None:
-    from clearinghouse.alerts import alert
-
-    alert(context)
+from clearinghouse.wiring import (
+    FETCH_POOL,
+    RELEASE,
+    WRITER_POOL,
+    nightly_schedule,
+    on_failure,
+    replay_date_param,
+    run_id,
+)
 
 
 @dag(
     dag_id="clearinghouse_nightly",
-    schedule=None if SCHEDULE == "manual" else SCHEDULE,
+    schedule=nightly_schedule(),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
@@ -53,7 +46,7 @@ def _alert(context) -> None:
         "retries": 1,
         "retry_delay": timedelta(minutes=2),
         "pool": WRITER_POOL,
-        "on_failure_callback": _alert,
+        "on_failure_callback": on_failure,
     },
     params={
         "only": Param([], type="array", description="Run only these source ids (empty: every enabled source)."),
@@ -86,31 +79,31 @@ def clearinghouse_nightly():
     def load(fetches: list[dict]) -> dict:
         from clearinghouse.pipeline import load_stage
 
-        return load_stage(_run_id(), list(fetches))
+        return load_stage(run_id(), list(fetches))
 
     @task
     def normalize() -> dict:
         from clearinghouse.pipeline import normalize_stage
 
-        return normalize_stage(_run_id())
+        return normalize_stage(run_id())
 
     @task
     def quality() -> dict:
         from clearinghouse.pipeline import quality_stage
 
-        return quality_stage(_run_id())
+        return quality_stage(run_id())
 
     @task
     def resolve() -> dict:
         from clearinghouse.pipeline import resolve_stage
 
-        return resolve_stage(_run_id(), only=get_current_context()["params"]["only"] or None)
+        return resolve_stage(run_id(), only=get_current_context()["params"]["only"] or None)
 
     @task(outlets=[RELEASE])
     def publish() -> dict:
         from clearinghouse.pipeline import publish_stage
 
-        return publish_stage(_run_id())
+        return publish_stage(run_id())
 
     fetched = fetch.expand(source_id=list_sources())
     load(fetched) >> normalize() >> resolve() >> quality() >> publish()

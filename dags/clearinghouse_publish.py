@@ -10,15 +10,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import dag, get_current_context, task
+from airflow.sdk import dag, task
 
-from clearinghouse.assets import BUILT, RELEASE, WRITER_POOL
-
-
-def _alert(context) -> None:
-    from clearinghouse.alerts import alert
-
-    alert(context)
+from clearinghouse.wiring import BUILT, RELEASE, WRITER_POOL, on_failure, run_id
 
 
 @dag(
@@ -34,15 +28,15 @@ def _alert(context) -> None:
         "retries": 1,
         "retry_delay": timedelta(minutes=2),
         "pool": WRITER_POOL,
-        "on_failure_callback": _alert,
+        "on_failure_callback": on_failure,
     },
 )
 def clearinghouse_publish():
     @task(outlets=[RELEASE])
     def publish() -> dict:
-        from clearinghouse.pipeline import publish_stage, safe_run_id
+        from clearinghouse.pipeline import publish_stage
 
-        return publish_stage(safe_run_id(get_current_context()["run_id"]))
+        return publish_stage(run_id())
 
     publish()
 

@@ -11,26 +11,12 @@ ids come from it.
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
-from pathlib import Path
 
 import pendulum
-import yaml
 from airflow.sdk import dag, get_current_context, task
 
-from clearinghouse.assets import FETCH_POOL, RAW_SNAPSHOTS, replay_date_param
-
-REGISTRY = Path(os.environ.get("CLEARINGHOUSE_SOURCES", Path(__file__).resolve().parent.parent / "sources"))
-
-
-def _source_ids() -> list[str]:
-    files = sorted(REGISTRY.glob("*.y*ml")) if REGISTRY.is_dir() else [REGISTRY]
-    ids = []
-    for file in files:
-        doc = yaml.safe_load(file.read_text()) or {}
-        ids += [s["id"] for s in doc.get("sources", []) if isinstance(s, dict) and "id" in s]
-    return ids
+from clearinghouse.wiring import FETCH_POOL, RAW_SNAPSHOTS, registry_ids, replay_date_param
 
 
 def _source_dag(source_id: str):
@@ -61,5 +47,5 @@ def _source_dag(source_id: str):
     return source_dag()
 
 
-for _id in _source_ids():
+for _id in registry_ids():
     _source_dag(_id)

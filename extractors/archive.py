@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clearinghouse.paths import component, inside, replay_day
+from foundation.paths import component, inside, replay_day
 
 EXTENSIONS = {
     "json": "json",

@@ -22,7 +22,7 @@ from extractors.records import (
     SourceRecord,
     iso_weekday_from_sunday1,
 )
-from extractors.registry import Source
+from foundation.source import Source
 
 EXPECT = "json"
 _F = SourceField

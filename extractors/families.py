@@ -8,7 +8,7 @@ from types import ModuleType
 from typing import Protocol
 
 from extractors.records import Snapshot, SnapshotPart, SourceRecord
-from extractors.registry import Source
+from foundation.source import HTML_FAMILY_PREFIX, Source
 
 Getter = Callable[[str, str], SnapshotPart]
 """``get(part_name, url)``: fetch politely (robots, delay, conditional GET) and archive; injected into families."""
@@ -21,7 +21,8 @@ class Family(Protocol):
 
 
 def family_module(source: Source) -> Family:
-    name = f"extractors.html.{source.family}" if source.kind.startswith("html:") else f"extractors.{source.kind}"
+    html = source.kind.startswith(HTML_FAMILY_PREFIX)
+    name = f"extractors.html.{source.family}" if html else f"extractors.{source.kind}"
     try:
         module: ModuleType = importlib.import_module(name)
     except ModuleNotFoundError as exc:

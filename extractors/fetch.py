@@ -18,8 +18,6 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from clearinghouse import ids
-from clearinghouse.config import Settings
 from extractors.archive import Archive, FetchRecord, PartRecord, snapshot_hash
 from extractors.families import family_module
 from extractors.http import PoliteClient, redact, redact_body
@@ -32,7 +30,9 @@ from extractors.records import (
     SourceRecord,
     to_arrow,
 )
-from extractors.registry import Source
+from foundation import ids
+from foundation.settings import Settings
+from foundation.source import Source
 
 log = logging.getLogger("clearinghouse.fetch")
 COUNT_HISTORY = 7
@@ -123,7 +123,9 @@ def check_volume(source: Source, count: int, state: dict[str, Any]) -> str | Non
     return None
 
 
-def stage_records(source: Source, fetch_id: str, started_at: str, parts: tuple[SnapshotPart, ...], path: Path) -> int:
+def parse_to_records_file(
+    source: Source, fetch_id: str, started_at: str, parts: tuple[SnapshotPart, ...], path: Path
+) -> int:
     """Parse a snapshot and write its records file; return the count.
 
     Bytes in, one parquet file out, nothing shared: any process can run it (``ParsePool``).
@@ -143,8 +145,8 @@ def stage_records(source: Source, fetch_id: str, started_at: str, parts: tuple[S
     return len(records)
 
 
-Stager = Callable[[Source, str, str, tuple[SnapshotPart, ...], Path], int]
-"""``stage_records`` or a ``ParsePool``: where a fetch's snapshot is parsed."""
+SnapshotParser = Callable[[Source, str, str, tuple[SnapshotPart, ...], Path], int]
+"""``parse_to_records_file`` or a ``ParsePool``: where a fetch's snapshot is parsed."""
 
 
 class _ParseFailed(SourceError):
@@ -155,13 +157,13 @@ class _ParseFailed(SourceError):
         self.reason_code = reason_code
 
 
-def _stage_in_worker(
+def _parse_in_worker(
     source: Source, fetch_id: str, started_at: str, parts: tuple[SnapshotPart, ...], path: Path
 ) -> int | tuple[str, str, str]:
-    """``stage_records``, with a failure returned as (reason code, reason, traceback): exceptions that take
+    """``parse_to_records_file``, with a failure returned as (reason code, reason, traceback): exceptions that take
     a source id do not survive pickling."""
     try:
-        return stage_records(source, fetch_id, started_at, parts, path)
+        return parse_to_records_file(source, fetch_id, started_at, parts, path)
     except SourceError as exc:
         return exc.reason_code, str(exc), ""
     except Exception as exc:  # a bug in a family must fail its source, not the run
@@ -173,7 +175,7 @@ class ParsePool:
     """Parses snapshots in worker processes while threads fetch.
 
     Parsing is pure Python and threads share one core (the GIL): with the parse in ``workers`` processes,
-    the fetch uses every core. A ``Stager``; close it after the fetch.
+    the fetch uses every core. A ``SnapshotParser``; close it after the fetch.
     """
 
     def __init__(self, workers: int):
@@ -184,7 +186,7 @@ class ParsePool:
     def __call__(
         self, source: Source, fetch_id: str, started_at: str, parts: tuple[SnapshotPart, ...], path: Path
     ) -> int:
-        outcome = self._pool.submit(_stage_in_worker, source, fetch_id, started_at, parts, path).result()
+        outcome = self._pool.submit(_parse_in_worker, source, fetch_id, started_at, parts, path).result()
         if isinstance(outcome, int):
             return outcome
         reason_code, reason, trace = outcome
@@ -196,11 +198,11 @@ class ParsePool:
         self._pool.shutdown()
 
 
-def _parse_and_stage(
-    source: Source, record: FetchRecord, parts: list[SnapshotPart], archive: Archive, stage: Stager
+def _parse_into_archive(
+    source: Source, record: FetchRecord, parts: list[SnapshotPart], archive: Archive, parse: SnapshotParser
 ) -> int:
     path = archive.records_path(record)
-    record.records = stage(source, record.fetch_id, record.started_at, tuple(parts), path)
+    record.records = parse(source, record.fetch_id, record.started_at, tuple(parts), path)
     record.records_path = str(path.relative_to(archive.root))
     return record.records
 
@@ -228,7 +230,7 @@ def _run(
     state: dict[str, Any],
     produce,
     force_parse: bool = False,
-    stage: Stager = stage_records,
+    parse: SnapshotParser = parse_to_records_file,
 ) -> FetchRecord:
     """Shared by fetch and replay: get the parts, skip unchanged bytes, parse, guard volume, record."""
     try:
@@ -247,7 +249,7 @@ def _run(
             )
             record.data_fetch_id = state["fetch_id"]
         else:
-            count = _parse_and_stage(source, record, parts, archive, stage)
+            count = _parse_into_archive(source, record, parts, archive, parse)
             held = check_volume(source, count, state)
             if held:
                 record.status, record.reason_code, record.reason = "held", "volume_drop", held
@@ -291,7 +293,7 @@ def fetch_source(
     settings: Settings,
     client: PoliteClient,
     now: datetime | None = None,
-    stage: Stager = stage_records,
+    parse: SnapshotParser = parse_to_records_file,
 ) -> FetchRecord:
     started = now or datetime.now(UTC)
     archive = Archive(settings.raw_dir)
@@ -304,11 +306,15 @@ def fetch_source(
         return record
     state = archive.state(source.id)
     getter = _make_getter(source, record, archive, client, state)
-    return _run(source, record, archive, state, lambda: family_module(source).fetch(source, getter), stage=stage)
+    return _run(source, record, archive, state, lambda: family_module(source).fetch(source, getter), parse=parse)
 
 
 def replay_source(
-    source: Source, settings: Settings, day: str, now: datetime | None = None, stage: Stager = stage_records
+    source: Source,
+    settings: Settings,
+    day: str,
+    now: datetime | None = None,
+    parse: SnapshotParser = parse_to_records_file,
 ) -> FetchRecord:
     """Re-parse the last fetch of ``day`` (YYYY-MM-DD) from the archive, without the network."""
     archive = Archive(settings.raw_dir)
@@ -328,11 +334,11 @@ def replay_source(
     def produce() -> list[SnapshotPart]:
         return [SnapshotPart(p.name, p.url, archive.read_body(p.path), p.content_type) for p in original.parts]
 
-    return _run(source, record, archive, archive.state(source.id), produce, force_parse=True, stage=stage)
+    return _run(source, record, archive, archive.state(source.id), produce, force_parse=True, parse=parse)
 
 
 def read_records_table(settings: Settings, record: FetchRecord | dict[str, Any]):
-    """The staged records of a fetch (pyarrow Table)."""
+    """The parsed records of a fetch, from its records file (pyarrow Table)."""
     rel = record["records_path"] if isinstance(record, dict) else record.records_path
     if not rel:
         raise ParseError(getattr(record, "source_id", "?"), "fetch has no records file")

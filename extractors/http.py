@@ -7,7 +7,7 @@ Failures are raised as the ``SourceError`` subclasses of ``extractors.records`` 
 can act on.
 
 Sources are untrusted, so the client also keeps each request inside its source's ``CrawlScope``
-(``extractors.scope``) and connects only to addresses the network guard allows (``extractors.netguard``).
+(``foundation.scope``) and connects only to addresses the network guard allows (``extractors.netguard``).
 Redirects are followed here, one hop at a time (at most ``MAX_REDIRECTS``), and each hop is checked like a
 request of its own: scope, robots.txt of its host, the guard at connect time, and the feed key, which is
 sent only to the origin of the source's ``url``.
@@ -36,7 +36,6 @@ import requests
 import urllib3
 from protego import Protego
 
-from clearinghouse.config import Settings
 from extractors.netguard import AddressPolicy, AddressRefused, guarded_session
 from extractors.records import (
     BlockedByRobots,
@@ -47,7 +46,8 @@ from extractors.records import (
     RestrictedFeed,
     UnexpectedContent,
 )
-from extractors.scope import CrawlScope, place
+from foundation.scope import CrawlScope, place
+from foundation.settings import Settings
 
 log = logging.getLogger("clearinghouse.http")
 
@@ -198,18 +198,18 @@ class PoliteClient:
         self,
         *,
         user_agent: str,
-        min_delay_s: float = 1.0,
-        timeout_s: float = 30.0,
-        max_retries: int = 3,
-        backoff_s: float = 1.0,
-        max_body_bytes: int = 50 * 1024 * 1024,
+        min_delay_s: float = Settings.min_delay_s,
+        timeout_s: float = Settings.timeout_s,
+        max_retries: int = Settings.max_retries,
+        backoff_s: float = Settings.backoff_s,
+        max_body_bytes: int = Settings.max_body_bytes,
         rewrite: Callable[[str], str] | None = None,
-        allow_private_addresses: bool = False,
+        allow_private_addresses: bool = Settings.allow_private_addresses,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         max_retry_after_s: float = 120.0,
         lease_dir: Path | None = None,
-        max_fetch_s: float = 600.0,
+        max_fetch_s: float = Settings.max_fetch_s,
     ):
         self._lease_dir = lease_dir
         self._user_agent = user_agent

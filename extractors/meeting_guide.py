@@ -18,7 +18,7 @@ from extractors.records import (
     SourceRecord,
     iso_weekday_from_sunday0,
 )
-from extractors.registry import Source
+from foundation.source import Source
 
 PART = "meetings"
 EXPECT = "json"

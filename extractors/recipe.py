@@ -6,23 +6,21 @@ fields to a selector inside the row (``:scope`` is the row itself; its text, or 
 weekday heading). ``day_format`` says
 how weekdays are written, ``time_format`` (optional, ``strptime``) converts times nobody else reads, and
 ``next_page`` follows a pagination link. The site's id (``fields.key``) keys a record; without one, a
-hash of ``key_fields``. The recipe is validated before anything is fetched, with errors naming the key.
+hash of ``key_fields``. The recipe is validated before anything is fetched, with errors naming the key
+(its schema: ``foundation/recipe_schema.py``).
 The README's "Scrape a site without code" section is the worked example (tested as written).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
 from functools import partial
-from typing import Annotated, Any, Literal
+from typing import Any
 
-import soupsieve
 from bs4 import Tag
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, model_validator
 
-from clearinghouse.ids import hashed_source_key
 from extractors.families import Getter
 from extractors.html import base
 from extractors.html.base import Listing, Page, text
@@ -35,10 +33,12 @@ from extractors.records import (
     iso_weekday_from_sunday0,
     iso_weekday_from_sunday1,
 )
-from extractors.registry import Source
+from foundation.ids import hashed_source_key
+from foundation.recipe_schema import DayFormat, FieldSpec, Recipe, validate_recipe
+from foundation.source import Source
 
 EXPECT = base.EXPECT
-DAY_FORMATS: dict[str, Callable[[object], int | None]] = {
+DAY_FORMATS: dict[DayFormat, Callable[[object], int | None]] = {
     "name": iso_weekday_from_name,
     "sunday0": iso_weekday_from_sunday0,
     "sunday1": iso_weekday_from_sunday1,
@@ -55,102 +55,12 @@ class RecipeError(SourceError):
     reason_code = "bad_recipe"
 
 
-def _css(value: str) -> str:
-    try:
-        soupsieve.compile(value)
-    except soupsieve.SelectorSyntaxError as exc:
-        raise ValueError(f"not a valid CSS selector: {str(exc).splitlines()[0]}") from None
-    return value
-
-
-def _regex(value: str) -> str:
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"not a valid regular expression: {exc}") from None
-    return value
-
-
-Selector = Annotated[str, AfterValidator(_css)]
-Pattern = Annotated[str, AfterValidator(_regex)]
-
-
-class FieldSpec(BaseModel):
-    """Where one field is on the page; a bare string is shorthand for ``{selector: ...}``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    selector: Selector
-    attr: str | None = None
-    pattern: Pattern | None = None
-    scope: Literal["row", "page"] = "row"
-
-    @model_validator(mode="before")
-    @classmethod
-    def _shorthand(cls, value: Any) -> Any:
-        return {"selector": value} if isinstance(value, str) else value
-
-
-class Fields(BaseModel):
-    """Record fields a recipe can fill; ``name``, ``weekday`` and ``start_time`` are required."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: FieldSpec
-    weekday: FieldSpec
-    start_time: FieldSpec
-    key: FieldSpec | None = None
-    """The site's own id for the record, when it shows one."""
-    end_time: FieldSpec | None = None
-    duration: FieldSpec | None = None
-    group_name: FieldSpec | None = None
-    venue_name: FieldSpec | None = None
-    address: FieldSpec | None = None
-    city: FieldSpec | None = None
-    region_code: FieldSpec | None = None
-    postal_code: FieldSpec | None = None
-    formatted_address: FieldSpec | None = None
-    timezone: FieldSpec | None = None
-    conference_url: FieldSpec | None = None
-    conference_phone: FieldSpec | None = None
-    notes: FieldSpec | None = None
-    location_notes: FieldSpec | None = None
-    source_url: FieldSpec | None = None
-    types: FieldSpec | None = None
-    """Every ``pattern`` match (or each comma-separated part of the text) becomes one type code."""
-
-
-KeyField = Literal[
-    "name", "weekday", "start_time", "end_time", "group_name", "venue_name", "address", "city", "postal_code",
-    "formatted_address", "conference_url",
-]  # fmt: skip
-
-
-class Recipe(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    rows: Selector
-    fields: Fields
-    day_format: Literal["name", "sunday0", "sunday1", "iso"] = "name"
-    time_format: str | None = None
-    next_page: Selector | None = None
-    key_fields: list[KeyField] = ["weekday", "start_time", "name", "address"]
-
-
 def load_recipe(source_id: str, raw: object) -> Recipe:
     """The validated recipe of a registry entry, or a ``RecipeError`` naming every bad key."""
-    if not isinstance(raw, Mapping):
-        raise RecipeError(source_id, "kind 'recipe' needs a 'recipe:' mapping (rows, fields, …); see the README")
     try:
-        return Recipe.model_validate(raw)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            key = ".".join(str(x) for x in ("recipe", *err["loc"]))
-            what = "unknown key (check spelling)" if err["type"] == "extra_forbidden" else err["msg"]
-            what = what.removeprefix("Value error, ")
-            problems.append(f"recipe key {key!r}: {what}")
-        raise RecipeError(source_id, "; ".join(problems)) from None
+        return validate_recipe(raw)
+    except ValueError as exc:
+        raise RecipeError(source_id, str(exc)) from None
 
 
 def _links(recipe: Recipe, page: Page) -> Listing:

@@ -1,27 +1,21 @@
 """The source registry: ``sources/*.yaml`` files, validated before anything is fetched.
 
-Every error names the file, the source id and the key, says what was expected and what was found.
+Every error names the file, the source id and the key, says what was expected and what was found. One
+entry is a ``foundation.source.Source``.
 """
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError
 
-from extractors.scope import CrawlScope, host_entry, place
-from transforms.model import FELLOWSHIPS, iana_zones
-
-FAMILIES = ("meeting_guide", "bmlt", "tsml_csv", "recipe")
-HTML_FAMILY_PREFIX = "html:"
-SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
-FEED_KEY_PREFIX = "CLEARINGHOUSE_FEED_KEY_"
-FEED_KEY_VARIABLE = re.compile(rf"^{FEED_KEY_PREFIX}[A-Z0-9_]+$")
+from foundation.settings import registry_files, settings
+from foundation.source import Source
 
 
 class RegistryError(ValueError):
@@ -32,127 +26,14 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's safe loader when PyYAML has it (a national registry is thousands of entries), else the pure one."""
 
 
-class Source(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    id: str
-    name: str
-    fellowship: str
-    kind: str
-    url: str
-    enabled: bool = True
-    link_only: bool = False
-    """The site's terms forbid automated access: listed as a referral link, never fetched."""
-    timezone: str | None = None
-    country: str = "US"
-    region: str | None = None
-    priority: int = Field(default=50, ge=0, le=100)
-    min_delay_s: float | None = Field(default=None, ge=0)
-    auth: str | None = None
-    """Name of the environment variable that holds the feed key (never the key itself); it must start with
-    ``CLEARINGHOUSE_FEED_KEY_``, so a registry entry cannot send any other secret of the process to a site."""
-    auth_param: str = "key"
-    allowed_hosts: list[str] = []
-    """Hosts besides the one of ``url`` that the crawl may visit (pages, redirects): ``cdn.example.org`` or
-    ``host:port``. Links to any other host are skipped and counted in the fetch record."""
-    expected_min_records: int = Field(default=1, ge=0)
-    max_drop_share: float = Field(default=0.5, ge=0, le=1)
-    max_pages: int = Field(default=200, ge=1)
-    schedule: str | None = None
-    recipe: dict[str, Any] | None = None
-    notes: str | None = None
-    terms: str | None = None
-
-    @field_validator("id")
-    @classmethod
-    def _id(cls, value: str) -> str:
-        if not SOURCE_ID.match(value):
-            raise ValueError("expected a lowercase slug of letters, digits and '-' (2–63 characters)")
-        return value
-
-    @field_validator("fellowship")
-    @classmethod
-    def _fellowship(cls, value: str) -> str:
-        if value.upper() not in FELLOWSHIPS:
-            raise ValueError(f"expected one of {', '.join(FELLOWSHIPS)}")
-        return value.upper()
-
-    @field_validator("kind")
-    @classmethod
-    def _kind(cls, value: str) -> str:
-        if value not in FAMILIES and not value.startswith(HTML_FAMILY_PREFIX):
-            raise ValueError(f"expected one of {', '.join(FAMILIES)} or html:<family>")
-        return value
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        if place(value) is None:
-            raise ValueError("expected an http(s) URL with a plain host (no user:password@; a feed key goes in `auth`)")
-        return value
-
-    @field_validator("auth")
-    @classmethod
-    def _auth(cls, value: str | None) -> str | None:
-        if value is not None and not FEED_KEY_VARIABLE.match(value):
-            raise ValueError(
-                f"expected the name of an environment variable that starts with {FEED_KEY_PREFIX} "
-                f"(e.g. {FEED_KEY_PREFIX}NYC_INTERGROUP): put the feed key in such a variable and name it "
-                "here; other variables (cloud credentials, database passwords) are never sent to a source"
-            )
-        return value
-
-    @field_validator("allowed_hosts")
-    @classmethod
-    def _allowed_hosts(cls, value: list[str]) -> list[str]:
-        for entry in value:
-            host_entry(entry)
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value: str | None) -> str | None:
-        if value is not None and value not in iana_zones():
-            raise ValueError("expected an IANA time zone such as America/New_York")
-        return value
-
-    @model_validator(mode="after")
-    def _recipe(self) -> Source:
-        """A recipe is checked with the registry, so `sources check` reports its mistakes before any fetch."""
-        if self.kind == "recipe":
-            from extractors.recipe import load_recipe
-
-            try:
-                load_recipe(self.id, self.recipe)
-            except Exception as exc:
-                raise ValueError(str(exc).removeprefix(f"source {self.id!r}: ")) from None
-        return self
-
-    @property
-    def family(self) -> str:
-        return self.kind.removeprefix(HTML_FAMILY_PREFIX)
-
-    @property
-    def secret(self) -> str | None:
-        """The feed key from the environment, when the source needs one."""
-        return os.environ.get(self.auth) if self.auth else None
-
-    @property
-    def scope(self) -> CrawlScope:
-        """The hosts this source's requests may reach and the origin its key may go to."""
-        return CrawlScope.of(self.url, self.allowed_hosts)
-
-
 class Registry(BaseModel):
     model_config = ConfigDict(extra="forbid")
     sources: list[Source]
 
 
 def _files(path: Path) -> list[Path]:
-    if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml"))
     if path.exists():
-        return [path]
+        return registry_files(path)
     raise RegistryError(f"{path}: no such registry file or folder")
 
 
@@ -201,6 +82,28 @@ def load_registry(path: Path | str) -> list[Source]:
     if problems:
         raise RegistryError("\n".join(problems))
     return sources
+
+
+def _signature(path: Path) -> tuple[tuple[str, int, int], ...]:
+    return tuple((str(f), (st := f.stat()).st_mtime_ns, st.st_size) for f in registry_files(path))
+
+
+@lru_cache(maxsize=8)
+def _validated(path: Path, signature: tuple[tuple[str, int, int], ...]) -> tuple[Source, ...]:
+    return tuple(load_registry(path))
+
+
+def cached_registry(path: Path | None = None) -> list[Source]:
+    """Every registry entry (of ``CLEARINGHOUSE_SOURCES`` by default), validated once per process while the
+    registry files are unchanged.
+
+    Each stage reads the registry, and validating a source takes milliseconds (time zones, recipes): at
+    thousands of sources, validating it again in every stage cost each stage seconds.
+    """
+    path = Path(path or settings().sources_path)
+    if not path.exists():
+        return load_registry(path)  # raises the registry's own error
+    return list(_validated(path, _signature(path)))
 
 
 def select(sources: Iterable[Source], only: Iterable[str] | None = None) -> list[Source]:

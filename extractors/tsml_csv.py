@@ -15,7 +15,6 @@ import re
 from collections import Counter
 from collections.abc import Callable
 
-from clearinghouse.ids import hashed_source_key
 from extractors.records import (
     ParseError,
     Snapshot,
@@ -24,7 +23,8 @@ from extractors.records import (
     SourceRecord,
     iso_weekday_from_name,
 )
-from extractors.registry import Source
+from foundation.ids import hashed_source_key
+from foundation.source import Source
 
 PART = "meetings"
 _F = SourceField

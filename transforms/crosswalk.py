@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import NamedTuple
 
-from transforms.model import FELLOWSHIPS
+from foundation.model import FELLOWSHIPS
 from transforms.refdata import data_rows
 from transforms.text import clean_text
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import duckdb
 
-from transforms.model import WEEKDAYS
+from foundation.model import WEEKDAYS
 from transforms.survivorship import RULES, SURVIVING_FIELDS
 
 RULE_OF = {f: r.rule for r in RULES for f in r.fields}

@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import zipcodes
 
-from transforms.model import iana_zones
+from foundation.model import iana_zones
 from transforms.refdata import data_rows
 
 _WORDS = {

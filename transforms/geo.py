@@ -17,7 +17,7 @@ from typing import NamedTuple
 import zipcodes
 from timezonefinder import TimezoneFinder
 
-from transforms.model import iana_zones
+from foundation.model import iana_zones
 from transforms.refdata import data_rows
 
 _ZIP = re.compile(r"^(?P<zip>\d{3,5})(?:\.0+)?(?:\s*-\s*(?:(?P<ext>\d{4})|\d*))?$")

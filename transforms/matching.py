@@ -5,8 +5,8 @@ pair. Blocking joins records that share a strong key — conference id (or the m
 Zoom number), postal code, normalized street, house number and city, venue name and city, a ~1 km cell of
 rooftop coordinates, or for meetings with no place their exact name when it is distinctive — within the same
 fellowship and ±30 minutes of the week. Scoring compares name, venue, street, distance, time and types;
-explicit rules decide, because a false merge hides a meeting from someone looking for help (DOMAIN.md
-"Dedup traps"):
+explicit rules decide, because a false merge hides a meeting from someone looking for help (the dedup
+traps):
 
 - different fellowships never meet (fellowship is part of every blocking key);
 - one source lists a meeting once: two records of the same source never match, unless they are exact
@@ -25,7 +25,7 @@ import pyarrow as pa
 from transforms.refdata import data_rows
 
 MAX_DT_MIN = 30
-"""Widest start-time difference two listings of one meeting may have (DOMAIN.md: ± 15–30 min)."""
+"""Widest start-time difference two listings of one meeting may have (sources disagree by 15–30 min)."""
 WEEK_MIN = 7 * 1440
 BUCKET_MIN = MAX_DT_MIN
 GEO_CELL_DEG = 0.01

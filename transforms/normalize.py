@@ -17,17 +17,17 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from extractors.registry import Source
+from foundation.model import CANONICAL_FIELDS, COORDINATES_SOURCES, FIELD_NAMES, TIMEZONE_SOURCES
+from foundation.source import Source
+from foundation.timeparse import parse_timestamp, schedule
 from transforms.address import NO_PLACE_TEXT, Address, clean_address, split_details, unparsed_place
 from transforms.conference import normalize_phone, parse_conference_url
 from transforms.crosswalk import classify, fellowship_code, language_codes, scheme_for
 from transforms.gazetteer import city_timezone, region_timezone
 from transforms.geo import locate, valid_timezone, zip_info
-from transforms.model import CANONICAL_FIELDS, COORDINATES_SOURCES, FIELD_NAMES, TIMEZONE_SOURCES
 from transforms.privacy import redact
 from transforms.recurrence import CANDIDATE, recurrence
 from transforms.text import clean_text
-from transforms.timeparse import parse_timestamp, schedule
 from transforms.vector import map_distinct
 
 VALUE_MAX_CHARS = 200
@@ -108,7 +108,7 @@ _STRING_LIST = pa.list_(pa.string())
 @dataclass(frozen=True)
 class NormalizeResult:
     versions: pa.Table
-    """Columns exactly ``transforms.model.FIELD_NAMES`` (``VERSIONS_SCHEMA``)."""
+    """Columns exactly ``foundation.model.FIELD_NAMES`` (``VERSIONS_SCHEMA``)."""
     quarantine: pa.Table
     """``QUARANTINE_SCHEMA``: one row per record that could not become a meeting, with the first reason."""
     unknown_types: pa.Table

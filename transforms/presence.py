@@ -16,13 +16,12 @@ from datetime import datetime
 
 import duckdb
 
-CLOSE_AFTER_RUNS = 3
-"""Default grace: consecutive healthy observations a record may be missing before its meeting closes."""
+from foundation.settings import Settings
+from foundation.sql import sql_text_list
 
-
-def quoted(source_ids: Iterable[str]) -> str:
-    """A SQL list of string literals (``NULL`` when empty, so ``IN (...)`` matches nothing)."""
-    return ", ".join("'" + s.replace("'", "''") + "'" for s in source_ids) or "NULL"
+CLOSE_AFTER_RUNS = Settings.close_after_runs
+"""Default grace: consecutive healthy observations a record may be missing before its meeting closes
+(``CLEARINGHOUSE_CLOSE_AFTER_RUNS``)."""
 
 
 NEW_OBSERVATIONS_SQL = """
@@ -57,7 +56,7 @@ def observe(con: duckdb.DuckDBPyConnection, source_ids: Iterable[str], now: date
 
     Idempotent: a source whose current fetch and ``last_good_at`` were already observed is skipped.
     """
-    con.execute(NEW_OBSERVATIONS_SQL.format(sources=quoted(source_ids)))
+    con.execute(NEW_OBSERVATIONS_SQL.format(sources=sql_text_list(source_ids)))
     try:
         observed = con.sql("SELECT count(*) FROM presence_sources").fetchall()[0][0]
         if not observed:
@@ -89,5 +88,5 @@ def carried_versions_sql(source_ids: Iterable[str], close_after: int) -> str:
     return f"""
         SELECT v.* FROM core.meeting_versions v
         JOIN core.record_presence p ON p.last_fetch_id = v.fetch_id AND p.source_key = v.source_key
-        WHERE p.source_id IN ({quoted(source_ids)}) AND p.absent_runs BETWEEN 1 AND {close_after - 1}
+        WHERE p.source_id IN ({sql_text_list(source_ids)}) AND p.absent_runs BETWEEN 1 AND {close_after - 1}
     """

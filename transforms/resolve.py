@@ -25,8 +25,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from clearinghouse import ids
-from extractors.registry import Source
+from foundation import ids
+from foundation.source import Source
+from foundation.sql import sql_text_list
 from transforms import matching, presence
 from transforms.clusters import cluster
 from transforms.survivorship import MEETING_FIELDS, build_meetings
@@ -47,7 +48,7 @@ def current_versions_sql(source_ids: Iterable[str], close_after: int = presence.
     return f"""
         SELECT v.* FROM core.meeting_versions v
         JOIN ops.source_state s ON s.source_id = v.source_id AND s.current_fetch_id = v.fetch_id
-        WHERE v.source_id IN ({presence.quoted(ids)})
+        WHERE v.source_id IN ({sql_text_list(ids)})
         UNION ALL
         {presence.carried_versions_sql(ids, close_after)}
     """

@@ -30,7 +30,7 @@ from datetime import datetime
 
 import duckdb
 
-from transforms.model import FIELD_NAMES
+from foundation.model import FIELD_NAMES
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import duckdb
 
-from clearinghouse.ids import venue_id_sql
+from foundation.ids import venue_id_sql
 
 VENUE_ATTENDANCE = ("in_person", "hybrid", "inactive")
 """Meetings held (or temporarily not held) at a place; an online meeting's address is not where it meets."""

@@ -3,7 +3,7 @@
 Idempotent: loading the same fetch twice replaces its rows. A source whose fetch failed or was held
 keeps its current data (``ops.source_state.current_fetch_id`` does not move).
 
-Each step is one statement for the whole batch (fetch rows, staged records read from every records file
+Each step is one statement for the whole batch (fetch rows, staging rows read from every records file
 at once, the state upsert), not one per source: with thousands of sources, per-source statements were
 most of the stage's time.
 """
@@ -63,7 +63,7 @@ def _record_fetches(con: duckdb.DuckDBPyConnection, run_id: str, records: list[F
         con.unregister("load_fetches")
 
 
-def _stage(con: duckdb.DuckDBPyConnection, raw_dir: Path, records: list[FetchRecord]) -> None:
+def _insert_staging(con: duckdb.DuckDBPyConnection, raw_dir: Path, records: list[FetchRecord]) -> None:
     """Make sure the records of each source's data fetch are in staging (also after a lost warehouse)."""
     if not records:
         return
@@ -119,12 +119,12 @@ def _move_pointers(con: duckdb.DuckDBPyConnection, records: list[FetchRecord]) -
 
 
 def load(con: duckdb.DuckDBPyConnection, run_id: str, raw_dir: Path, records: list[FetchRecord]) -> None:
-    """Record every attempt; stage the data of sources that are ok or unchanged; move their pointer."""
+    """Record every attempt; copy into staging the records of sources that are ok or unchanged; move their pointer."""
     con.execute("BEGIN")
     try:
         for wave in _waves(records):
             _record_fetches(con, run_id, wave)
-            _stage(con, raw_dir, [r for r in wave if r.status in CURRENT_STATUSES])
+            _insert_staging(con, raw_dir, [r for r in wave if r.status in CURRENT_STATUSES])
             _move_pointers(con, wave)
             for record in wave:
                 log.info("loaded %s: %s (%s records)", record.source_id, record.status, record.records)

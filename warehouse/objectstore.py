@@ -22,13 +22,12 @@ the bucket, unlisted: expire them with a lifecycle rule on ``releases/`` if the 
 from __future__ import annotations
 
 import hashlib
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from clearinghouse.serve import CONTENT_TYPES, IMMUTABLE, REVALIDATE
+from foundation.settings import Settings
+from warehouse.http_headers import CONTENT_TYPES, IMMUTABLE, REVALIDATE
 from warehouse.publish import verify
 from warehouse.releases_index import INDEX_NAME, index_bytes, latest_release_id
 
@@ -44,16 +43,11 @@ class BucketTarget:
     endpoint_url: str | None = None
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ) -> BucketTarget | None:
+    def from_settings(cls, cfg: Settings) -> BucketTarget | None:
         """The configured bucket, or None when object storage is off (the default)."""
-        bucket = environ.get("CLEARINGHOUSE_S3_BUCKET")
-        if not bucket:
+        if not cfg.s3_bucket:
             return None
-        return cls(
-            bucket=bucket,
-            prefix=environ.get("CLEARINGHOUSE_S3_PREFIX", "").strip("/"),
-            endpoint_url=environ.get("CLEARINGHOUSE_S3_ENDPOINT_URL") or None,
-        )
+        return cls(bucket=cfg.s3_bucket, prefix=cfg.s3_prefix, endpoint_url=cfg.s3_endpoint_url)
 
     def key(self, relative: str) -> str:
         return f"{self.prefix}/{relative}" if self.prefix else relative

@@ -19,7 +19,8 @@ from typing import Any
 
 import duckdb
 
-from clearinghouse.paths import UnsafePath, component, inside
+from foundation.paths import UnsafePath, component, inside
+from foundation.settings import Settings
 from transforms.regions import Region, assign
 from transforms.resolve import MEETING_FIELDS
 from warehouse.exporters import changes, hsds, meeting_guide, page, tables
@@ -183,7 +184,7 @@ def publish(
     published: Path,
     release_id: str,
     manifest_extra: dict[str, Any],
-    keep: int = 10,
+    keep: int = Settings.keep_releases,
     check: Callable[[Path], dict[str, Any]] | None = None,
     regions: Sequence[Region] = (),
 ) -> Release:

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import duckdb
 
+from foundation.sql import sql_name, sql_text
+
 FILENAME = "clearinghouse.duckdb"
 STORAGE_VERSION = "v1.0.0"
 ALIAS = "clearinghouse_release"
@@ -26,14 +28,6 @@ ALIAS = "clearinghouse_release"
 def table_name(parquet: Path) -> str:
     """``meetings.parquet`` → ``meetings``; anything that is not a plain SQL name becomes ``_``."""
     return re.sub(r"[^a-z0-9_]+", "_", parquet.stem.lower()).strip("_") or "_"
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def _text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def write_release_duckdb(release_dir: Path, con: duckdb.DuckDBPyConnection | None = None) -> Path:
@@ -53,18 +47,20 @@ def write_release_duckdb(release_dir: Path, con: duckdb.DuckDBPyConnection | Non
             "SELECT table_name FROM information_schema.tables "
             "WHERE table_catalog = current_database() AND table_schema = 'marts' ORDER BY table_name"
         ).fetchall()
-        con.execute(f"ATTACH {_text(str(target))} AS {ALIAS} (STORAGE_VERSION '{STORAGE_VERSION}')")
+        con.execute(f"ATTACH {sql_text(str(target))} AS {ALIAS} (STORAGE_VERSION '{STORAGE_VERSION}')")
         try:
             for parquet in sorted(release_dir.glob("*.parquet")):
-                table = f"{ALIAS}.main.{_quote(table_name(parquet))}"
+                table = f"{ALIAS}.main.{sql_name(table_name(parquet))}"
                 con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_parquet(?)", [str(parquet)])
-                con.execute(f"COMMENT ON TABLE {table} IS {_text(parquet.name + ' of this release')}")
+                con.execute(f"COMMENT ON TABLE {table} IS {sql_text(parquet.name + ' of this release')}")
             if marts:
                 con.execute(f"CREATE SCHEMA {ALIAS}.marts")
             for (name,) in marts:
-                table = f"{ALIAS}.marts.{_quote(name)}"
-                con.execute(f"CREATE TABLE {table} AS SELECT * FROM marts.{_quote(name)}")
-                con.execute(f"COMMENT ON TABLE {table} IS {_text(f'the warehouse mart marts.{name} at this release')}")
+                table = f"{ALIAS}.marts.{sql_name(name)}"
+                con.execute(f"CREATE TABLE {table} AS SELECT * FROM marts.{sql_name(name)}")
+                con.execute(
+                    f"COMMENT ON TABLE {table} IS {sql_text(f'the warehouse mart marts.{name} at this release')}"
+                )
         finally:
             con.execute(f"DETACH {ALIAS}")
     finally:

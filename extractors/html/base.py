@@ -6,7 +6,7 @@ for, and how a page that no longer looks like it did becomes an error instead of
 
 Fetch: ``crawl`` gets the registry URL as ``listing-1``; with a ``links`` function it follows the
 listing's next-page link (``listing-2`` …) and fetches every detail page it links to (``detail-1`` …).
-A link to a host outside the source's scope (``extractors.scope``) is skipped: ``get`` refuses it with
+A link to a host outside the source's scope (``foundation.scope``) is skipped: ``get`` refuses it with
 ``OffScopeLink`` and counts it in the fetch record; parsing skips the same links (``detail_pages``).
 Listing and detail pages together may not exceed the source's ``max_pages``: a crawl that would need
 more raises ``PageLimitExceeded`` (the source fails, its last good data stays) rather than publishing a
@@ -40,9 +40,9 @@ from extractors.records import (
     SourceError,
     SourceRecord,
 )
-from extractors.registry import Source
-from extractors.scope import CrawlScope
-from transforms.timeparse import parse_time
+from foundation.scope import CrawlScope
+from foundation.source import Source
+from foundation.timeparse import parse_time
 
 EXPECT = "html"
 """The polite client's content check for every HTML family (re-exported as each module's ``EXPECT``)."""

@@ -20,7 +20,7 @@ from extractors.families import Getter
 from extractors.html import base
 from extractors.html.base import Listing, Page, text
 from extractors.records import Snapshot, SnapshotPart, SourceRecord, iso_weekday_from_name
-from extractors.registry import Source
+from foundation.source import Source
 
 EXPECT = base.EXPECT
 CARDS = "article.meeting-card"

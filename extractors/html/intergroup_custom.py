@@ -13,12 +13,12 @@ import re
 
 from bs4 import Tag
 
-from clearinghouse.ids import hashed_source_key
 from extractors.families import Getter
 from extractors.html import base
 from extractors.html.base import Page, text
 from extractors.records import Snapshot, SnapshotPart, SourceRecord, iso_weekday_from_name
-from extractors.registry import Source
+from foundation.ids import hashed_source_key
+from foundation.source import Source
 
 EXPECT = base.EXPECT
 WEEKDAY = "h4.meeting"

@@ -16,12 +16,12 @@ from dataclasses import asdict, dataclass, field
 
 from bs4 import NavigableString, Tag
 
-from clearinghouse.ids import hashed_source_key
 from extractors.families import Getter
 from extractors.html import base
 from extractors.html.base import Page, text
 from extractors.records import Snapshot, SnapshotPart, SourceRecord, iso_weekday_from_name
-from extractors.registry import Source
+from foundation.ids import hashed_source_key
+from foundation.source import Source
 
 EXPECT = base.EXPECT
 ROWS = 'tr[style^="margin-bottom:10px"]'

@@ -17,7 +17,7 @@ from extractors.families import Getter
 from extractors.html import base
 from extractors.html.base import Page, text
 from extractors.records import Snapshot, SnapshotPart, SourceRecord, iso_weekday_from_sunday0
-from extractors.registry import Source
+from foundation.source import Source
 
 EXPECT = base.EXPECT
 ROWS = "tbody#meetings_tbody > tr"

@@ -12,6 +12,9 @@ import airflow.utils.email  # noqa: F401  (Airflow configures logging on import:
 import pytest
 
 from clearinghouse import alerts
+from foundation.settings import variable
+
+EMAIL_ENV, SLACK_ENV = variable("alert_email"), variable("alert_slack_webhook")
 
 
 class GateFailed(RuntimeError):
@@ -32,8 +35,8 @@ CONTEXT = {
 
 @pytest.fixture
 def quiet_channels(monkeypatch):
-    monkeypatch.delenv(alerts.EMAIL_ENV, raising=False)
-    monkeypatch.delenv(alerts.SLACK_ENV, raising=False)
+    monkeypatch.delenv(EMAIL_ENV, raising=False)
+    monkeypatch.delenv(SLACK_ENV, raising=False)
 
 
 def test_message_names_the_task_run_and_each_failed_check():
@@ -64,7 +67,7 @@ def test_alert_posts_to_the_slack_webhook(quiet_channels, monkeypatch):
     server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        monkeypatch.setenv(alerts.SLACK_ENV, f"http://127.0.0.1:{server.server_address[1]}/hook")
+        monkeypatch.setenv(SLACK_ENV, f"http://127.0.0.1:{server.server_address[1]}/hook")
         alerts.alert(CONTEXT)
     finally:
         server.shutdown()
@@ -75,8 +78,8 @@ def test_alert_posts_to_the_slack_webhook(quiet_channels, monkeypatch):
 def test_alert_emails_through_airflow_and_survives_a_broken_channel(quiet_channels, monkeypatch, caplog):
     sent: list[dict] = []
     monkeypatch.setattr("airflow.utils.email.send_email", lambda **kw: sent.append(kw))
-    monkeypatch.setenv(alerts.EMAIL_ENV, "ops@example.org, oncall@example.org")
-    monkeypatch.setenv(alerts.SLACK_ENV, "http://127.0.0.1:9/unreachable")
+    monkeypatch.setenv(EMAIL_ENV, "ops@example.org, oncall@example.org")
+    monkeypatch.setenv(SLACK_ENV, "http://127.0.0.1:9/unreachable")
     alerts.alert(CONTEXT)
     assert sent[0]["to"] == ["ops@example.org", "oncall@example.org"]
     assert "no_contacts_in_notes" in sent[0]["html_content"]

@@ -15,7 +15,7 @@ import yaml
 from clearinghouse.cli import main
 from tests.conftest import SNAPSHOTS
 from tests.support import serve
-from warehouse import reports, stages
+from warehouse import normalize, operator_report
 
 JSON = "application/json"
 NEPA = (SNAPSHOTS / "mg" / "aaintergroupnepa_ne-pennsylvania_2026-03-20.json").read_bytes()
@@ -78,7 +78,7 @@ def two_runs(home: Path, tmp_path_factory: pytest.TempPathFactory):
     tmp_path = tmp_path_factory.mktemp("registry")
     # Small batches, so the first night normalizes GNY (1,555 records) alone, then NEPA, then Sussex.
     with serve(routes()) as base, pytest.MonkeyPatch.context() as mp:
-        mp.setattr(stages, "NORMALIZE_BATCH_RECORDS", 600)
+        mp.setattr(normalize, "NORMALIZE_BATCH_RECORDS", 600)
         sources = registry(tmp_path, base)
         assert main(["run", "--sources", str(sources)]) == 0
         first = manifest(home)
@@ -91,8 +91,8 @@ def two_runs(home: Path, tmp_path_factory: pytest.TempPathFactory):
 
 def test_normalize_batches_hold_whole_fetches_in_order():
     sizes = [("a", 1555), ("b", 480), ("c", 123), ("d", 100), ("e", 600)]
-    assert stages.batches(sizes, limit=600) == [["a"], ["b"], ["c", "d"], ["e"]]
-    assert stages.batches([], limit=600) == []
+    assert normalize.batches(sizes, limit=600) == [["a"], ["b"], ["c", "d"], ["e"]]
+    assert normalize.batches([], limit=600) == []
 
 
 def status(m: dict) -> dict[str, str]:
@@ -154,7 +154,7 @@ def test_report_lists_reconciliation_quarantine_and_unknown_codes(two_runs, home
     assert "unpublished_at_source" in out  # GNY's 42 meetings the server itself withholds
     assert "what the sources said" in out
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
-        said = {row[0]: row[1:] for row in reports.fidelity(con)}
+        said = {row[0]: row[1:] for row in operator_report.fidelity(con)}
     # records, address_unparsed, end time given / from a duration / none, monthly, inactive
     assert said["nepa-aa"] == (480, 0, 250, 0, 230, 0, 0)
     assert said["gny-na"][2:5] == (0, 1513, 0)

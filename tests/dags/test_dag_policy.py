@@ -14,8 +14,8 @@ from tests.conftest import REPO
 DAG_FILES = sorted((REPO / "dags").glob("*.py"))
 BUSINESS_PACKAGES = ("clearinghouse", "extractors", "transforms", "warehouse", "duckdb", "requests",
                      "great_expectations")  # fmt: skip
-WIRING_MODULES = ("clearinghouse.assets",)
-"""The one project module a DAG file may import at parse time: Asset and pool names, no logic."""
+WIRING_MODULES = ("clearinghouse.wiring",)
+"""The one project module a DAG file may import at parse time: Assets, pools, params, callbacks, no logic."""
 WRITERS = {"load", "normalize", "quality", "resolve", "publish", "housekeeping"}
 
 
@@ -79,7 +79,7 @@ def test_warehouse_writers_share_the_one_slot_pool(dagbag):
 
 
 def test_assets_chain_source_runs_to_build_and_publish(dagbag):
-    from clearinghouse.assets import BUILT, RAW_SNAPSHOTS, RELEASE
+    from clearinghouse.wiring import BUILT, RAW_SNAPSHOTS, RELEASE
 
     sources = [d for d in dagbag.dags if d.startswith("clearinghouse_source_")]
     assert "clearinghouse_source_gny_na" in sources

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from moto.server import ThreadedMotoServer
 
-from clearinghouse import pipeline
-from clearinghouse.config import settings
+from foundation.settings import settings
 from tests.delivery.conftest import two_releases
+from warehouse.delivery import deliver
 from warehouse.objectstore import BucketTarget, publish_to_bucket
 
 WRITES = {"PutObject", "CopyObject", "CreateMultipartUpload", "UploadPart", "DeleteObjects"}
@@ -130,13 +130,13 @@ def test_next_release_and_rollback_move_only_the_pointers(published: Path, tmp_p
 
 
 def test_off_by_default_and_configured_from_the_environment():
-    assert BucketTarget.from_env({}) is None
+    assert BucketTarget.from_settings(settings({})) is None
     env = {
         "CLEARINGHOUSE_S3_BUCKET": "b",
         "CLEARINGHOUSE_S3_PREFIX": "/x/y/",
         "CLEARINGHOUSE_S3_ENDPOINT_URL": "http://s3",
     }
-    assert BucketTarget.from_env(env) == BucketTarget("b", "x/y", "http://s3")
+    assert BucketTarget.from_settings(settings(env)) == BucketTarget("b", "x/y", "http://s3")
 
 
 def test_the_publish_stage_delivers_to_the_configured_bucket(
@@ -147,7 +147,7 @@ def test_the_publish_stage_delivers_to_the_configured_bucket(
     monkeypatch.setenv("CLEARINGHOUSE_S3_BUCKET", target.bucket)
     monkeypatch.setenv("CLEARINGHOUSE_S3_PREFIX", target.prefix)
     monkeypatch.setenv("CLEARINGHOUSE_S3_ENDPOINT_URL", target.endpoint_url or "")
-    delivery = pipeline.deliver(settings())
+    delivery = deliver(settings())
     assert delivery["bucket"]["objects_written"] > 0
     assert json.loads((tree / "releases.json").read_text())["latest"] == second
     body, _ = read(target.client(), target, "releases.json")

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 from clearinghouse.cli import print_summary
-from clearinghouse.serve import feed_urls, public_url
+from clearinghouse.serve import feed_urls
+from foundation.settings import settings
 from tests.delivery.conftest import two_releases
 from warehouse.releases_index import build_index, write_releases_index
 
@@ -54,7 +55,7 @@ def test_feed_urls_are_printed_after_a_release(published: Path, monkeypatch, cap
     monkeypatch.setenv("CLEARINGHOUSE_PUBLIC_URL", "https://data.example.org/aa/")
     latest = published / "latest"
     regions = sorted(p.name for p in (latest / "meeting-guide").glob("*.json"))
-    urls = feed_urls(latest, public_url())
+    urls = feed_urls(latest, settings().public_url)
     assert urls == [f"https://data.example.org/aa/latest/meeting-guide/{name}" for name in regions]
 
     manifest = json.loads((latest / "manifest.json").read_text())
@@ -64,4 +65,4 @@ def test_feed_urls_are_printed_after_a_release(published: Path, monkeypatch, cap
 
 
 def test_public_url_defaults_to_the_local_service():
-    assert public_url({}) == "http://127.0.0.1:8000"
+    assert settings({}).public_url == "http://127.0.0.1:8000"

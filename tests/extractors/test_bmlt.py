@@ -18,7 +18,7 @@ import pytest
 
 from extractors import bmlt
 from extractors.records import ParseError, Snapshot, SnapshotPart, SourceRecord, to_arrow
-from extractors.registry import Source
+from foundation.source import Source
 
 ROOT = "https://bmlt.newyorkna.org/main_server/"
 GNY = Path(__file__).parents[2] / "sources" / "snapshots" / "gny-na"

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from clearinghouse.config import settings
 from extractors.archive import Archive
 from extractors.fetch import accept_held, fetch_source, read_records_table, replay_source
 from extractors.http import PoliteClient
-from extractors.registry import Source
+from foundation.settings import settings
+from foundation.source import Source
 from tests.conftest import SNAPSHOTS
 from tests.support import serve
 

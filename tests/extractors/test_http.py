@@ -20,9 +20,9 @@ from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import pytest
 
-from clearinghouse.config import Settings
 from extractors.http import PoliteClient, demo_rewrite, redact
 from extractors.records import BlockedByRobots, FetchError, RestrictedFeed, UnexpectedContent
+from foundation.settings import Settings
 
 UA = "clearinghouse-test/1.0 (+https://example.org/contact)"
 

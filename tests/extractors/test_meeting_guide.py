@@ -1,7 +1,6 @@
 """The ``meeting_guide`` family on the real recorded feeds in ``sources/snapshots/mg/``.
 
-Provenance of every file: ``sources/snapshots/SOURCE.md`` (copies of
-``/work/shared/data/meeting_guide/feeds``; counts and shapes in ``/work/shared/data/README.md``). Inline feeds
+Provenance of every file, with the public repository it was copied from: ``sources/snapshots/SOURCE.md``. Inline feeds
 are used only where no real file has the shape (a list-valued ``day``, contact values, broken bodies).
 """
 
@@ -19,7 +18,7 @@ import pytest
 
 from extractors import meeting_guide
 from extractors.records import ParseError, Snapshot, SnapshotPart, SourceRecord, to_arrow
-from extractors.registry import Source
+from foundation.source import Source
 
 FEEDS = Path(__file__).parents[2] / "sources" / "snapshots" / "mg"
 OC = "oc-aa_orange-county-ca_2023-08-31.json"
@@ -27,7 +26,7 @@ ALANON_MA = "alanonma_massachusetts_al-anon_2023-08-22.json"
 SJ_SHEETS = "aasanjose-sheets_santa-clara-county-ca_2021-10.json"
 URL = "https://example.org/wp-admin/admin-ajax.php?action=meetings"
 
-# Item counts of each file as /work/shared/data/README.md lists them; no file has a list-valued day.
+# Item counts of each file as published (meetings, not weekdays); no file has a list-valued day.
 FEED_COUNTS = {
     OC: 1967,
     "aasepia_se-pennsylvania_2022-10-14.json": 2038,

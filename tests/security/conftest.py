@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from clearinghouse.config import ALLOW_PRIVATE_ADDRESSES
+from foundation.settings import variable
 from tests.faults.harness import FAST_CLIENT, write_registry
 from tests.faults.server import FaultSite, fault_sites
 
@@ -62,7 +62,7 @@ def run_pipeline(
 
     home = root / "home"
     monkeypatch.setenv("CLEARINGHOUSE_HOME", str(home))
-    monkeypatch.setenv(ALLOW_PRIVATE_ADDRESSES, "true" if allow_private else "false")
+    monkeypatch.setenv(variable("allow_private_addresses"), "true" if allow_private else "false")
     monkeypatch.setenv(KEY_ENV, KEY)
     monkeypatch.delenv("CLEARINGHOUSE_DEMO_URL", raising=False)
     for name, value in FAST_CLIENT.items():

@@ -17,7 +17,7 @@ import pytest
 from extractors import netguard
 from extractors.http import MAX_REDIRECTS, PoliteClient
 from extractors.records import BlockedByRobots, FetchError, OffScopeLink, OffScopeRedirect, RefusedAddress
-from extractors.scope import CrawlScope
+from foundation.scope import CrawlScope
 from tests.faults.server import FaultSite, Reply
 
 UA = "clearinghouse-test/1.0 (+https://example.org/contact)"

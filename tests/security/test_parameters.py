@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from clearinghouse.paths import UnsafePath, component, inside, replay_day
 from extractors.archive import Archive
-from extractors.registry import Source
+from foundation.paths import UnsafePath, component, inside, replay_day
+from foundation.source import Source
 from tests.conftest import REPO
 
 BAD_DAYS = ["../../etc", "2026-01-01/../../b", "2026-13-45", "20260101", "/etc", "2026-1-1"]

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from extractors import bmlt, meeting_guide, tsml_csv
 from extractors.records import Snapshot, SnapshotPart, SourceRecord, to_arrow
-from extractors.registry import Source
+from foundation.source import Source
 
 REPO = Path(__file__).resolve().parents[2]
 SNAPSHOTS = REPO / "sources" / "snapshots"
@@ -162,7 +162,7 @@ def staging(*source_ids: str) -> pa.Table:
 
 
 SCRUBBED_PHONE = "555-0100"
-"""What the shared data put where a source had a phone number (also dial-ins, meeting ids and passcodes)."""
+"""What the scrubbed fixtures put where a source had a phone number (also dial-ins, meeting ids and passcodes)."""
 KEPT_BEFORE = re.compile(
     r"(?:(?:dial(?:[\s-]*in)?|conference call|one tap mobile)[^\n]{0,25}|(?:id|code|pass\w*)\W{0,4}|https?://\S*|\d,+)$",
     re.IGNORECASE,

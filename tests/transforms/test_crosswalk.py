@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from foundation.model import FELLOWSHIPS, OPEN_CLOSED
 from transforms.crosswalk import (
     ATTENDANCE_SIGNALS,
     Classified,
@@ -16,7 +17,6 @@ from transforms.crosswalk import (
     lookup,
     type_rows,
 )
-from transforms.model import FELLOWSHIPS, OPEN_CLOSED
 from transforms.refdata import data_rows
 
 SHARED = Path(__file__).resolve().parents[1] / "fixtures" / "normalize"

@@ -15,10 +15,10 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from clearinghouse import ids
+from foundation import ids
+from foundation.model import FIELD_NAMES
 from tests.transforms.test_resolve import record
 from transforms import history
-from transforms.model import FIELD_NAMES
 from transforms.normalize import VERSIONS_SCHEMA
 from transforms.resolve import resolve
 from warehouse.db import migrate

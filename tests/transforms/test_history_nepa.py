@@ -16,7 +16,8 @@ import duckdb
 import pytest
 import yaml
 
-from clearinghouse import ids, pipeline
+from clearinghouse import pipeline
+from foundation import ids
 from tests.conftest import SNAPSHOTS
 from tests.support import serve
 

@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from clearinghouse import ids
 from clearinghouse.cli import main
+from foundation import ids
 from tests.conftest import SNAPSHOTS
 from tests.support import serve
 

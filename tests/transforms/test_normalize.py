@@ -15,10 +15,10 @@ import pyarrow.compute as pc
 import pytest
 
 from extractors.records import STAGING_SCHEMA, SourceRecord, to_arrow
-from extractors.registry import Source
+from foundation.model import FIELD_NAMES
+from foundation.source import Source
 from tests.transforms import realdata
 from tests.transforms.conftest import row
-from transforms.model import FIELD_NAMES
 from transforms.normalize import (
     QUARANTINE_SCHEMA,
     UNKNOWN_TYPES_SCHEMA,
@@ -211,7 +211,7 @@ def test_record_hash_changes_when_the_meeting_changes() -> None:
 
 
 def test_no_email_or_placeholder_phone_in_published_values(real: NormalizeResult) -> None:
-    """The shared data's scrubbed contacts (person@example.org, 555-0100) must not survive normalization, except
+    """The fixtures' scrubbed contacts (person@example.org, 555-0100) must not survive normalization, except
     where the number stands for a dial-in, a meeting id or a passcode."""
     for name in ("name", "group_name", "venue_name", "notes", "location_notes"):
         values = [v for v in real.versions[name].to_pylist() if v]

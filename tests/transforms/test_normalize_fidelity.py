@@ -13,11 +13,11 @@ import pytest
 
 from extractors import tsml_csv
 from extractors.records import SourceRecord, to_arrow
-from extractors.registry import Source
+from foundation.source import Source
+from foundation.timeparse import parse_duration, parse_time
 from tests.transforms import realdata
 from tests.transforms.conftest import row
 from transforms.normalize import NormalizeResult, normalize
-from transforms.timeparse import parse_duration, parse_time
 
 NO_ZONE = Source(id="nyc", name="NY Intergroup", fellowship="AA", kind="tsml_csv", url="https://example.org/m.tsv")
 """The New York Intergroup export's registry entry without a ``timezone``: the records must say where they are."""

@@ -1,4 +1,4 @@
-"""The redaction rule on real notes (the shared data's scrubbed contacts: person@example.org, 555-0100): members'
+"""The redaction rule on real notes (the fixtures' scrubbed contacts: person@example.org, 555-0100): members'
 e-mail addresses and phone numbers go, the meeting's dial-in and access codes stay, full names become "First L."."""
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def test_no_personal_contact_survives_in_real_notes() -> None:
 
 
 def test_a_dial_in_followed_by_its_access_code_is_kept() -> None:
-    """sepia-aa: the note's number is the one in conference_phone (the shared data scrubbed only the note)."""
+    """sepia-aa: the note's number is the one in conference_phone (the fixtures' scrubbing changed only the note)."""
     note = "HYBRID - https://zoom.us/j/901964988 | Meeting ID: 901 964 988 | Password: 417417 | 555-0100,,901964988#"
     assert redact(note, keep_phone="+16465588656,,901964988#") == note
 

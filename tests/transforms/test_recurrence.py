@@ -11,7 +11,7 @@ import pytest
 
 from extractors.html import intergroup_custom
 from extractors.records import to_arrow
-from extractors.registry import Source
+from foundation.source import Source
 from tests.extractors.html.pages import one_page, read
 from tests.transforms import realdata
 from transforms.normalize import normalize

@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from clearinghouse import ids
-from clearinghouse.config import DEFAULT_REGIONS
+from foundation import ids
+from foundation.settings import DEFAULT_REGIONS
 from tests.transforms.test_resolve import online, record, run
 from transforms.regions import RegionError, assign, county_tables, load_regions
 from warehouse.db import migrate

@@ -15,10 +15,10 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from clearinghouse import ids
+from foundation import ids
+from foundation.model import FIELD_NAMES
 from transforms.clusters import cluster, components
 from transforms.explain import explain, render
-from transforms.model import FIELD_NAMES
 from transforms.normalize import VERSIONS_SCHEMA
 from transforms.resolve import MEETING_FIELDS, resolve
 from transforms.survivorship import DERIVED, SURVIVING_FIELDS
@@ -160,7 +160,7 @@ def test_exact_duplicates_inside_one_source_are_one_meeting(con):
     assert link(con, "a", "x-copy")["reason"] == "exact_duplicate"
 
 
-# --- matching: the traps (DOMAIN.md) --------------------------------------------------------------------
+# --- matching: the dedup traps -------------------------------------------------------------------------
 
 
 def test_the_same_church_the_same_day_at_another_time_is_another_meeting(con):

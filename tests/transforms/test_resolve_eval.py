@@ -14,8 +14,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from bench import evalset
 from tests.transforms.test_resolve import NOW, load
-from transforms import evalset
 from transforms.normalize import NormalizeResult
 from transforms.resolve import resolve
 from warehouse.db import migrate

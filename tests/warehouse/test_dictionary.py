@@ -19,11 +19,11 @@ import pytest
 from extractors import bmlt, meeting_guide, tsml_csv
 from extractors.html.fields import FIELDS as HTML_FIELDS
 from extractors.records import RECORD_FIELDS, SourceRecord
+from foundation.model import CANONICAL_FIELDS, FIELD_NAMES
 from tests.conftest import REPO, SNAPSHOTS
 from tests.extractors.html.pages import snapshot
 from tests.extractors.html.test_contracts import CASES
 from tests.transforms.realdata import FIXTURES
-from transforms.model import CANONICAL_FIELDS, FIELD_NAMES
 from warehouse.dictionary import FAMILIES, HSDS_FIELDS, quarantine_reasons, render_data_dictionary
 from warehouse.exporters import meeting_guide as mg_export
 

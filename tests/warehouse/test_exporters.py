@@ -165,7 +165,7 @@ def test_meeting_guide_days_count_from_sunday_and_times_are_the_local_start(demo
 
 
 def derived_attendance(m: dict[str, Any]) -> str:
-    """Attendance as the 12 Step Meeting List derives it from a feed entry (DOMAIN.md)."""
+    """Attendance as the 12 Step Meeting List (code4recovery/12-step-meeting-list) derives it from a feed entry."""
     online = bool(m.get("conference_url") or m.get("conference_phone"))
     if "TC" in m.get("types", []):
         return "online" if online else "inactive"

@@ -7,8 +7,8 @@ import hashlib
 import duckdb
 
 from extractors.records import STAGING_SCHEMA
+from foundation.model import FIELD_NAMES
 from transforms.history import HISTORY_FIELDS
-from transforms.model import FIELD_NAMES
 from transforms.survivorship import MEETING_FIELDS, SURVIVING_FIELDS
 from warehouse import db
 

@@ -19,8 +19,8 @@ import duckdb
 import pytest
 import yaml
 
-from clearinghouse import ids
 from clearinghouse.cli import main
+from foundation import ids
 from tests.conftest import REPO
 from tests.transforms.test_history import Nights
 from tests.transforms.test_resolve import record

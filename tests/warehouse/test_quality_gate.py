@@ -18,6 +18,7 @@ import yaml
 
 from clearinghouse import pipeline
 from clearinghouse.cli import main
+from foundation import ids
 from tests.conftest import SNAPSHOTS
 from tests.support import serve
 from warehouse.quality import QualityGateFailed
@@ -57,7 +58,7 @@ def source_meetings(release: dict, source_id: str) -> set[str]:
 
 def pipeline_run(registry: Path) -> None:
     """The stages as the DAG calls them, so the gate's exception surfaces (the CLI turns it into exit 3)."""
-    run_id = pipeline.new_run_id()
+    run_id = ids.new_run_id()
     pipeline.load_stage(run_id, pipeline.fetch_all(pipeline.registry(registry)))
     pipeline.normalize_stage(run_id, registry)
     pipeline.resolve_stage(run_id, registry)

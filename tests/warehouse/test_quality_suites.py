@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from transforms.timeparse import parse_time
+from foundation.timeparse import parse_time
 from warehouse import db
 from warehouse.quality import QualityGateFailed, validate_core, validate_release, validate_staging
 from warehouse.quality.suites import (

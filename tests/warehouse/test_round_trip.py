@@ -30,9 +30,10 @@ import pytest
 import yaml
 
 from clearinghouse.cli import main
-from clearinghouse.ids import hashed_source_key
 from extractors import tsml_csv
 from extractors.records import iso_weekday_from_name
+from foundation.ids import hashed_source_key
+from foundation.timeparse import parse_timestamp, schedule
 from tests.conftest import SNAPSHOTS
 from tests.support import serve
 from tests.transforms.realdata import BERLIN, FIXTURES, berlin_formats
@@ -42,7 +43,6 @@ from transforms.geo import country_code, known_region, locate, valid_timezone, z
 from transforms.privacy import redact
 from transforms.refdata import data_rows
 from transforms.text import clean_text
-from transforms.timeparse import parse_timestamp, schedule
 from warehouse.exporters.meeting_guide import DERIVED, spec_codes
 
 pytestmark = pytest.mark.slow

@@ -12,8 +12,9 @@ from typing import Any
 
 import duckdb
 
+from foundation.sql import sql_text
 from transforms.history import TRACKED_FIELDS, changed_fields_sql
-from warehouse.exporters.common import RELEASE_TABLE, file_entry, sql_text
+from warehouse.exporters.common import RELEASE_TABLE, file_entry
 
 PATH = "CHANGES.json"
 

@@ -11,6 +11,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from foundation.sql import sql_name, sql_text
+
 RELEASE_TABLE = "pub_meetings"
 """Temp table of every published meeting (``warehouse.publish`` builds it once per release)."""
 SCOPE_VIEW = "pub_scope"
@@ -79,7 +81,7 @@ def csv_safe_sql(con: duckdb.DuckDBPyConnection, sql: str, order_by: str) -> str
     triggers = ", ".join(sql_text(t) for t in FORMULA_TRIGGERS)
     columns = []
     for name, kind in zip(relation.columns, relation.types, strict=True):
-        column = '"' + name.replace('"', '""') + '"'
+        column = sql_name(name)
         if str(kind) == "VARCHAR":
             neutral = (
                 f"CASE WHEN left({column}, 1) IN ({triggers}) AND NOT regexp_full_match({column}, "
@@ -146,8 +148,3 @@ def temp_table(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> No
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
     finally:
         con.unregister(f"{name}_arrow")
-
-
-def sql_text(value: str) -> str:
-    """A SQL string literal."""
-    return "'" + value.replace("'", "''") + "'"

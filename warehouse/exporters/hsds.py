@@ -6,7 +6,7 @@ A meeting is a ``service`` of its fellowship's ``organization``; its place is a 
 dial-in number a ``phone``), each linked by a ``service_at_location``. Canonical types, accessibility and
 open/closed are attributes of the service (one term each, taxonomy ``clearinghouse``; the attribute's ``value``
 repeats the term's code, so the nested JSON needs no copy of the term in every service); languages are
-``language`` rows. Every id is a UUID derived from the meeting id (``clearinghouse.ids.uuid_sql``), stable
+``language`` rows. Every id is a UUID derived from the meeting id (``foundation.ids.uuid_sql``), stable
 across releases. CSV columns follow the official datapackage's field order (``hsds_schema/``); empty JSON
 members are left out, as the schema types none as nullable.
 
@@ -38,8 +38,9 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pyarrow as pa
 
-from clearinghouse.ids import uuid_sql
-from transforms.model import WEEKDAYS
+from foundation.ids import uuid_sql
+from foundation.model import WEEKDAYS
+from foundation.sql import sql_text
 from transforms.refdata import data_rows
 from warehouse.exporters.common import (
     RELEASE_TABLE,
@@ -48,7 +49,6 @@ from warehouse.exporters.common import (
     file_entry,
     hhmm_sql,
     iso_sql,
-    sql_text,
     target,
     temp_table,
     write_csv,

@@ -23,19 +23,11 @@ from typing import Any
 
 import duckdb
 
+from foundation.model import WEEKDAYS
+from foundation.sql import sql_text
 from transforms.crosswalk import ANY, type_rows
-from transforms.model import WEEKDAYS
 from transforms.recurrence import WEEK_NAMES
-from warehouse.exporters.common import (
-    SCOPE_VIEW,
-    Scope,
-    file_entry,
-    hhmm_sql,
-    json_sql,
-    sql_text,
-    target,
-    write_json_items,
-)
+from warehouse.exporters.common import SCOPE_VIEW, Scope, file_entry, hhmm_sql, json_sql, target, write_json_items
 
 REMOVED_CODES = frozenset({"ONL"})
 """Crosswalk codes of the Meeting Guide scheme that are no longer in the spec."""

@@ -16,7 +16,7 @@ import duckdb
 import numpy as np
 from matplotlib.figure import Figure
 
-from transforms.model import WEEKDAYS
+from foundation.model import WEEKDAYS
 from warehouse.exporters.common import RELEASE_TABLE, file_entry
 
 PAGE = "index.html"

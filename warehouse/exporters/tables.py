@@ -1,5 +1,5 @@
 """``meetings.parquet``, ``meetings.csv`` and ``meetings.geojson``: one row or feature per meeting, every
-published column (ARCHITECTURE.md contract), provenance ``sources`` included."""
+published column (a contract: ``docs/architecture.md``), provenance ``sources`` included."""
 
 from __future__ import annotations
 

@@ -57,7 +57,7 @@ STAGING_FRAME = """
            conference_url, source_url
     FROM staging.source_records
     WHERE fetch_id IN (SELECT unnest($fetch_ids))
-      AND source_status IS NULL  -- records the source withholds are quarantined before (warehouse.stages)
+      AND source_status IS NULL  -- records the source withholds are quarantined before (warehouse.normalize)
     ORDER BY fetch_id, record_index
 """
 CURRENT_VERSIONS_FRAME = """

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
 import duckdb
+
+from warehouse.runs import shown_status
 
 TREND_FETCHES = 30
 COMPLETENESS = {
@@ -103,7 +105,7 @@ class SourceCard:
         return self.quarantined / self.parsed if self.parsed else None
 
 
-def source_cards(con: duckdb.DuckDBPyConnection, now: datetime, stale_after: timedelta) -> list[SourceCard]:
+def source_cards(con: duckdb.DuckDBPyConnection, now: datetime) -> list[SourceCard]:
     """What the scorecard shows, per source known to the warehouse."""
     trends = dict(con.sql(TREND_SQL).fetchall())
     checks: dict[str, list[tuple[str, str, int]]] = {}
@@ -115,8 +117,7 @@ def source_cards(con: duckdb.DuckDBPyConnection, now: datetime, stale_after: tim
     cards = []
     for row in con.sql(SOURCES_SQL).fetchall():
         sid, status, reason, good, parsed, quarantined, published, top, updated, unparsed = row[:10]
-        if status in ("failed", "held") and good is not None and now - good > stale_after:
-            status = "stale"
+        status = shown_status(status, good, now)
         cards.append(
             SourceCard(
                 sid, status or "unknown", reason, good, parsed, quarantined, published, top or [], updated,
@@ -256,8 +257,7 @@ def scorecard_html(
     run_id: str,
     quality: dict[str, Any],
     data_docs_href: str,
-    stale_after: timedelta,
     now: datetime | None = None,
 ) -> str:
     now = now or datetime.now(UTC)
-    return render(source_cards(con, now, stale_after), quality, run_id, now, data_docs_href)
+    return render(source_cards(con, now), quality, run_id, now, data_docs_href)

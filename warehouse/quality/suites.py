@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import great_expectations.expectations as gxe
 
-from transforms.model import (
+from foundation.model import (
     ATTENDANCE,
     COORDINATES_SOURCES,
     END_TIME_SOURCES,
@@ -37,7 +37,7 @@ TIME_PATTERN = (
     r"(?i)^\s*(?:noon|midday|midnight|mid-night|midnite|\d{4}"
     r"|\d{1,2}(?:[:.h]\d{2}(?::\d{2}(?:\.\d+)?)?)?\s*[ap]?\.?\s*(?:m\.?)?)\s*$"
 )
-"""Every clock time ``transforms.timeparse.parse_time`` reads matches (a test holds it to that); the parser
+"""Every clock time ``foundation.timeparse.parse_time`` reads matches (a test holds it to that); the parser
 still has the last word in normalization, so this only needs to be a superset."""
 HTTP_URL = r"(?i)^https?://"
 PUBLISHED_TEXT = (

@@ -6,7 +6,7 @@ import pytest
 
 from extractors.html import base
 from extractors.records import LayoutChanged, ParseError, SnapshotPart
-from extractors.registry import Source
+from foundation.source import Source
 from tests.extractors.html.pages import snapshot
 
 SOURCE = Source(id="paged", name="paged", fellowship="AA", kind="html:finder", url="https://example.org/list")

@@ -8,7 +8,7 @@ import pytest
 
 from extractors.html import finder
 from extractors.records import LayoutChanged, SnapshotPart, SourceRecord
-from extractors.registry import Source
+from foundation.source import Source
 from tests.extractors.html.pages import FINDER_FILES, FINDER_HOST, finder_parts, read, snapshot
 
 SOURCE = Source(id="smart-finder", name="SMART finder", fellowship="SMART", kind="html:finder",

@@ -16,7 +16,8 @@ import pytest
 
 from extractors.families import family_module
 from extractors.records import SourceRecord
-from extractors.registry import Source, load_registry
+from extractors.registry import load_registry
+from foundation.source import Source
 from tests.conftest import REPO
 from tests.extractors.html.pages import FIXTURES, snapshot
 from transforms.address import Address, clean_address

@@ -10,7 +10,8 @@ from pydantic import ValidationError
 
 from extractors import recipe
 from extractors.records import SnapshotPart, SourceRecord
-from extractors.registry import Source, load_registry
+from extractors.registry import load_registry
+from foundation.source import Source
 from tests.extractors.html.pages import MATSU_URL, SEATTLE_URL, one_page, read, readme_recipe_yaml, snapshot
 
 

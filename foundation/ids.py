@@ -1,10 +1,12 @@
-"""The only places identifiers are made: source keys for id-less records, fetch ids and meeting ids."""
+"""The only places identifiers are made: run ids, source keys for id-less records, fetch ids, meeting ids,
+venue ids and the UUIDs of HSDS records."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 
 _SEP = "\x1f"
 
@@ -12,6 +14,16 @@ _SEP = "\x1f"
 def _digest(*parts: object, length: int) -> str:
     raw = hashlib.sha256(_SEP.join("" if p is None else str(p) for p in parts).encode("utf-8")).digest()
     return base64.b32encode(raw).decode("ascii").lower()[:length]
+
+
+def new_run_id(now: datetime | None = None, prefix: str = "cli") -> str:
+    """The id of a run started without Airflow (``clearinghouse run``, ``publish``): ``<prefix>__<UTC time>``."""
+    return f"{prefix}__{(now or datetime.now(UTC)).strftime('%Y%m%dT%H%M%SZ')}"
+
+
+def safe_run_id(run_id: str) -> str:
+    """Airflow run ids contain ':' and '+': keep them readable but path-safe."""
+    return re.sub(r"[^A-Za-z0-9_.@-]+", "_", run_id)
 
 
 def hashed_source_key(*stable_fields: object) -> str:

@@ -29,8 +29,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from foundation.model import FIELD_NAMES
 from transforms.matching import street_key_sql
-from transforms.model import FIELD_NAMES
 from transforms.refdata import data_rows
 
 REPUBLISHERS = (("district", 0.35, 1.0), ("finder", 0.25, 2.0))
@@ -44,7 +44,7 @@ BASE_EXCLUDED = ("sanjose-wp", "nepa-aa-2022", "sanjose-template")
 @dataclass(frozen=True)
 class EvalSet:
     records: pa.Table
-    """Canonical versions (``transforms.model.FIELD_NAMES``) plus ``truth``: same truth = same meeting."""
+    """Canonical versions (``foundation.model.FIELD_NAMES``) plus ``truth``: same truth = same meeting."""
 
 
 def _digest(*parts: object) -> str:

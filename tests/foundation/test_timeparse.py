@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transforms.timeparse import parse_duration, parse_time, parse_timestamp, schedule
+from foundation.timeparse import parse_duration, parse_time, parse_timestamp, schedule
 
 
 @pytest.mark.parametrize(

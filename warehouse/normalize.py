@@ -1,4 +1,5 @@
-"""Warehouse sides of the transforms: read staging, run the pure transform, write core, reconcile."""
+"""The warehouse side of normalization: read staging, run the pure transform (``transforms.normalize``),
+write core, reconcile."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from datetime import UTC, datetime
 import duckdb
 import pyarrow as pa
 
-from extractors.registry import Source
-from transforms.model import FIELD_NAMES
+from foundation.model import FIELD_NAMES
+from foundation.source import Source
 
 log = logging.getLogger("clearinghouse.normalize")
 

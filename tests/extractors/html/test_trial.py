@@ -1,26 +1,23 @@
-"""Operator tools: ``sources test`` (live, replay, link-only, broken) and ``sources new`` (scaffold)."""
+"""``sources test``: a trial fetch of one source (live, replay, link-only, broken)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from clearinghouse import cli
-from clearinghouse.config import settings
-from extractors import tools
+from extractors import trial
 from extractors.fetch import fetch_source
 from extractors.http import PoliteClient
-from extractors.registry import Source, load_registry
+from extractors.registry import load_registry
+from foundation.settings import settings
+from foundation.source import Source
 from tests.extractors.html.pages import FINDER_FILES, read
 from tests.support import serve
 
 HTML = "text/html"
-REPO = Path(__file__).parents[3]
 
 
 def finder_routes(broken: bool = False) -> dict[str, tuple[int, bytes, str]]:
@@ -49,7 +46,7 @@ def source(path: Path, source_id: str = "finder-test") -> Source:
 
 def test_live_test_reads_every_page_and_warns_about_volume(home: Path, tmp_path: Path) -> None:
     with serve(finder_routes()) as base:
-        report = tools.test_source(source(registry(tmp_path, base)), settings())
+        report = trial.test_source(source(registry(tmp_path, base)), settings())
     assert report.ok
     assert [name for name, _, _ in report.pages] == [
         "listing-1", "detail-1", "detail-2", "detail-3", "listing-2", "detail-4", "detail-5"]  # fmt: skip
@@ -62,7 +59,7 @@ def test_live_test_reads_every_page_and_warns_about_volume(home: Path, tmp_path:
 
 def test_testing_a_source_writes_no_archive_and_no_warehouse(home: Path, tmp_path: Path) -> None:
     with serve(finder_routes()) as base:
-        tools.test_source(source(registry(tmp_path, base)), settings())
+        trial.test_source(source(registry(tmp_path, base)), settings())
     assert not (home / "raw").exists()
     assert not (home / "warehouse.duckdb").exists()
 
@@ -73,17 +70,17 @@ def test_replay_parses_the_last_archived_fetch_without_the_network(home: Path, t
         client = PoliteClient.from_settings(settings())
         fetch_source(source(path), settings(), client)
         client.close()
-    report = tools.test_source(source(path), settings(), replay=True)  # the server is gone
+    report = trial.test_source(source(path), settings(), replay=True)  # the server is gone
     assert (report.mode, report.ok, len(report.records)) == ("replay", True, 6)
 
 
 def test_replay_with_nothing_archived_says_so(home: Path, tmp_path: Path) -> None:
-    report = tools.test_source(source(registry(tmp_path, "http://127.0.0.1:9")), settings(), replay=True)
+    report = trial.test_source(source(registry(tmp_path, "http://127.0.0.1:9")), settings(), replay=True)
     assert "nothing archived" in report.error
 
 
 def test_link_only_source_is_not_fetched(home: Path, tmp_path: Path) -> None:
-    report = tools.test_source(source(registry(tmp_path, "http://127.0.0.1:9"), "wfs"), settings())
+    report = trial.test_source(source(registry(tmp_path, "http://127.0.0.1:9"), "wfs"), settings())
     assert (report.mode, report.ok, report.pages) == ("link_only", True, [])
 
 
@@ -98,44 +95,3 @@ def test_cli_sources_test_prints_records_and_exits_1_on_a_changed_layout(
     with serve(finder_routes(broken=True)) as base:
         assert cli.main(["sources", "test", "finder-test", "--sources", str(registry(tmp_path, base))]) == 1
     assert "selector 'article.meeting-card' found nothing" in capsys.readouterr().out
-
-
-def test_scaffold_writes_module_failing_test_and_fixture_slot(tmp_path: Path) -> None:
-    paths = tools.scaffold("new-site", "html:new_site", tmp_path)
-    assert [p.relative_to(tmp_path).as_posix() for p in paths] == [
-        "extractors/html/new_site.py", "tests/extractors/html/test_new_site.py",
-        "tests/fixtures/html/new_site/README.md"]  # fmt: skip
-    ruff = str(Path(sys.executable).with_name("ruff"))
-    lint = subprocess.run([ruff, "check", "--config", str(REPO / "pyproject.toml"), *map(str, paths[:2])],
-                          capture_output=True, text=True)  # fmt: skip
-    assert lint.returncode == 0, lint.stdout
-
-
-@pytest.mark.slow  # runs pytest in a subprocess
-def test_scaffolded_test_fails_until_edited(tmp_path: Path) -> None:
-    module, test, _ = tools.scaffold("new-site", "html:new_site", tmp_path)
-    (tmp_path / "pytest.ini").write_text("[pytest]\n")
-    runner = (
-        "import sys, pytest, extractors.html as html\n"
-        f"html.__path__.append({str(module.parent)!r})\n"
-        f"sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', '--rootdir', {str(tmp_path)!r}, {str(test)!r}]))\n"
-    )
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    result = subprocess.run([sys.executable, "-c", runner], capture_output=True, text=True, cwd=tmp_path, env=env)
-    assert result.returncode == 1, result.stdout
-    assert "save a real page of the site" in result.stdout
-
-
-def test_scaffold_refuses_to_overwrite_and_recipes(tmp_path: Path) -> None:
-    tools.scaffold("a", "html:new_site", tmp_path)
-    with pytest.raises(FileExistsError, match="exists already"):
-        tools.scaffold("a", "html:new_site", tmp_path)
-    with pytest.raises(ValueError, match="a recipe needs no code"):
-        tools.scaffold("a", "recipe", tmp_path)
-
-
-def test_cli_sources_new(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "REPO_ROOT", tmp_path)
-    assert cli.main(["sources", "new", "new-site", "--kind", "html:new_site"]) == 0
-    assert (tmp_path / "extractors" / "html" / "new_site.py").exists()
-    assert cli.main(["sources", "new", "new-site", "--kind", "html:Bad-Name"]) == 2

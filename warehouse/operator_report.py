@@ -1,4 +1,5 @@
-"""Operator reports read from the warehouse: what each source's current data contributed and what was not
+"""The operator's report (``clearinghouse report``), read from the warehouse: what each source's current data
+contributed and what was not
 understood (quarantine reasons, unknown type codes)."""
 
 from __future__ import annotations

@@ -4,7 +4,6 @@ each linking to the other."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -15,18 +14,15 @@ from warehouse.quality.scorecard import scorecard_html
 
 DATA_DOCS = "data_docs"
 SCORECARD = "scorecard.html"
-STALE_AFTER = timedelta(days=7)
 
 
-def build_reports(
-    con: duckdb.DuckDBPyConnection, run_id: str, reports_dir: Path, stale_after: timedelta = STALE_AFTER
-) -> dict[str, str]:
+def build_reports(con: duckdb.DuckDBPyConnection, run_id: str, reports_dir: Path) -> dict[str, str]:
     """Render this run's validation results into Data Docs and write the scorecard; return both paths."""
     reports_dir.mkdir(parents=True, exist_ok=True)
     index = runner.build_data_docs(runner.warehouse_home(con), reports_dir / DATA_DOCS)
     _link_scorecard(index, f"../{SCORECARD}")
     scorecard = reports_dir / SCORECARD
-    html = scorecard_html(con, run_id, quality_summary(con, run_id), f"{DATA_DOCS}/index.html", stale_after)
+    html = scorecard_html(con, run_id, quality_summary(con, run_id), f"{DATA_DOCS}/index.html")
     scorecard.write_text(html)
     return {"data_docs": str(index), "scorecard": str(scorecard)}
 
