@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from clearinghouse import pipeline, serve
-from clearinghouse.config import REPO_ROOT, settings
+from clearinghouse.config import LIVE_SOURCES, REPO_ROOT, settings
 from extractors.registry import RegistryError, load_registry
 from warehouse.errors import QualityGateFailed
 
@@ -168,7 +168,18 @@ def cmd_airflow_run(args: argparse.Namespace) -> int:
     env.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO")
     env["CLEARINGHOUSE_HOME"] = str(cfg.home)
     server = None
-    if not args.live:
+    if args.live:
+        from clearinghouse import live
+
+        env.setdefault("CLEARINGHOUSE_SOURCES", str(LIVE_SOURCES))
+        started = time.monotonic()
+        problem = live.preflight(pipeline.registry(Path(env["CLEARINGHOUSE_SOURCES"])))
+        if problem:
+            console.print(f"[bold red]live run not started[/] ({time.monotonic() - started:.1f} s): {problem}",
+                          soft_wrap=True)  # fmt: skip
+            return 2
+        console.print(f"live mode: registry {env['CLEARINGHOUSE_SOURCES']}")
+    else:
         server, env["CLEARINGHOUSE_DEMO_URL"] = demo.start()
         env.setdefault("CLEARINGHOUSE_MIN_DELAY_S", "0")
         console.print(f"demo mode: registry URLs answered from recorded snapshots at {env['CLEARINGHOUSE_DEMO_URL']}")
