@@ -161,8 +161,7 @@ def discover_bmlt(
     code = _finish(out, entries, report, header, dry_run, console)
     if generic:
         console.print(
-            f"{len(generic)} added servers are on generic domains, so country US is assumed; set `country:` on "
-            f"those outside the US: {', '.join(generic)}",
+            f"on a generic domain, so country US is assumed (set `country:` where wrong): {', '.join(generic)}",
         )
     return code
 

@@ -226,10 +226,11 @@ def discover_site(url: str, get: Get) -> SiteVerdict:
             url, "no_plugin", f"no marker of the 12 Step Meeting List plugin in {page_url}{seen}{hint}", page
         )
     assert page.feed_url is not None
+    found = f"plugin {page.version or 'of unknown version'}, feed found by {page.feed_from}"
     try:
         feed, _ = get(page.feed_url, "json")
     except RestrictedFeed as exc:
-        return SiteVerdict(url, "feed_restricted", _why(exc), page)
+        return SiteVerdict(url, "feed_restricted", f"needs a key: {_why(exc)} ({found})", page)
     except BlockedByRobots as exc:
         return SiteVerdict(
             url, "robots_disallow", f"the plugin is there, but its feed is not ours to read: {_why(exc)}", page
@@ -241,11 +242,11 @@ def discover_site(url: str, get: Get) -> SiteVerdict:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return SiteVerdict(url, "feed_unusable", f"{page.feed_url} is not JSON ({exc})", page)
     if isinstance(data, dict) and "error" in data:  # the plugin's 401 body, sent with 200 when headers went out
-        return SiteVerdict(url, "feed_restricted", f"{page.feed_url} answered {json.dumps(data)[:120]}", page)
+        refusal = json.dumps(data)[:120]
+        return SiteVerdict(url, "feed_restricted", f"{page.feed_url}: needs a key, answered {refusal} ({found})", page)
     if not isinstance(data, list):
         return SiteVerdict(url, "feed_unusable", f"{page.feed_url} answered JSON that is not a list of meetings", page)
-    found = f"found by {page.feed_from}" + (f"; plugin {page.version}" if page.version else "")
-    return SiteVerdict(url, "feed_open", f"{page.feed_url} ({found}): {len(data)} meetings", page, len(data))
+    return SiteVerdict(url, "feed_open", f"{page.feed_url}: {len(data)} meetings ({found})", page, len(data))
 
 
 def key_variable(source_id: str) -> str:
