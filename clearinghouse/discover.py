@@ -43,10 +43,6 @@ def _console() -> Console:
     return Console(stderr=True, soft_wrap=True, highlight=False)
 
 
-def _today() -> str:
-    return datetime.now(UTC).date().isoformat()
-
-
 def _existing(out: Path) -> list[dict[str, Any]]:
     return read_entries(out.read_text(encoding="utf-8"), str(out)) if out.exists() else []
 
@@ -125,14 +121,14 @@ def discover_bmlt(
         return clients[-1]
 
     try:
+        known = _existing(out)
         servers = bmlt.parse_server_list(read_server_list(server_list, client), server_list)
     except (DiscoveryError, FetchError) as exc:
-        console.print(f"[bold red]cannot read the server list[/]: {exc}")
+        console.print(f"[bold red]nothing discovered[/]: {exc}")
         return 1
     finally:
         for c in clients:
             c.close()
-    known = _existing(out)
     today = datetime.now(UTC).date()
     entries, report = merge(
         known, bmlt.listed_sources(servers), kind="bmlt", directory=bmlt.DIRECTORY, today=today, retire=True
@@ -179,6 +175,11 @@ def discover_tsml(
     console: Console | None = None,
 ) -> int:
     cfg, console = cfg or settings(), console or _console()
+    try:
+        known = _existing(out)
+    except DiscoveryError as exc:
+        console.print(f"[bold red]nothing discovered[/]: {exc}")
+        return 1
     client = PoliteClient.from_settings(cfg)
     get = _get(client, "discover-tsml")
     try:  # one site at a time per host (the client's lock), several hosts at once
@@ -202,13 +203,11 @@ def discover_tsml(
     if not listed and not out.exists():
         console.print(f"no feed found: {out} not written")
         return 0
-    known = _existing(out)
-    entries, report = merge(
-        known, listed, kind="meeting_guide", directory="discovery", today=datetime.now(UTC).date(), retire=False
-    )
+    today = datetime.now(UTC).date()
+    entries, report = merge(known, listed, kind="meeting_guide", directory="discovery", today=today, retire=False)
     header = [
         "12 Step Meeting List feeds, one `meeting_guide` source per site: written by",
-        f"`clearinghouse sources discover tsml` ({len(listed)} of {len(urls)} sites asked had a feed) on {_today()}.",
+        f"`clearinghouse sources discover tsml` ({len(listed)} of {len(urls)} sites asked had a feed) on {today}.",
         "Add or refresh sites: clearinghouse sources discover tsml URL... --out " + str(out),
         "Ids never change; url follows the site; every other key is yours and is kept. Sites not asked again are",
         "left as they are. A feed that needs a key is written disabled, with `auth:` and a note on asking for one.",

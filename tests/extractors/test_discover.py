@@ -297,3 +297,10 @@ def test_discovered_sources_fetch_from_real_root_servers(home: Path, tmp_path: P
     shown = capsys.readouterr().out
     for count in ("1555", "53", "108"):
         assert count in shown
+
+
+def test_an_out_file_that_is_not_a_registry_is_left_alone(tmp_path: Path, capsys: pytest.CaptureFixture):
+    out = tmp_path / "notes.yaml"
+    out.write_text("- just a list\n")
+    assert discover(CURRENT, "--out", out) == 1
+    assert "not a registry file" in capsys.readouterr().err and out.read_text() == "- just a list\n"
