@@ -2,8 +2,8 @@
 
 Without a network every source fails anyway, but only after the client's retries and backoff (about 7 s per
 host at the default settings) and Airflow's start-up: minutes spent to learn nothing. A TCP connection to any
-one registry host (or to the proxy, when one is configured) takes a fraction of a second; when none of them
-answers within a few seconds, the run is not started and the operator is told why.
+one registry host takes a fraction of a second; when none of them answers within a few seconds, the run is not
+started and the operator is told why. The hosts are dialled directly, as the fetch client connects.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
-from urllib.request import getproxies
 
 from extractors.registry import Source
 
@@ -26,10 +25,7 @@ MAX_HOSTS = 64
 Connect = Callable[[tuple[str, int], float], object]
 
 
-def _targets(sources: Iterable[Source], proxy: str | None) -> list[tuple[str, int]]:
-    if proxy:  # the requests go through the proxy: it is what must answer
-        parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
-        return [(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))]
+def _targets(sources: Iterable[Source]) -> list[tuple[str, int]]:
     seen: dict[tuple[str, int], None] = {}
     for s in sources:
         if s.enabled and not s.link_only:
@@ -52,9 +48,7 @@ def preflight(
     sources: Iterable[Source], *, timeout_s: float = PREFLIGHT_TIMEOUT_S, connect: Connect = socket.create_connection
 ) -> str | None:
     """``None`` as soon as one host accepts a TCP connection; otherwise why none did, for the operator."""
-    proxies = getproxies()
-    proxy = proxies.get("https") or proxies.get("http")
-    targets = _targets(sources, proxy)
+    targets = _targets(sources)
     if not targets:
         return None
     answers: queue.Queue[tuple[tuple[str, int], OSError | None]] = queue.Queue()
@@ -88,8 +82,7 @@ def preflight(
         summary += f"{', ' if summary else ''}no answer within {timeout_s:g} s from {silent}"
     example = next(iter(failures.items()), None)
     shown = f" (e.g. {example[0][0]}: {example[1]})" if example else ""
-    where = f"the proxy {proxy}" if proxy else f"{len(targets)} registry hosts"
     return (
-        f"this machine reaches none of {where}: {summary}{shown}. Check the network, DNS or proxy settings "
-        "(HTTPS_PROXY), then run again; nothing was fetched and the latest release is unchanged"
+        f"this machine reaches none of {len(targets)} registry hosts: {summary}{shown}. Check the network and "
+        "DNS, then run again; nothing was fetched and the latest release is unchanged"
     )
