@@ -21,7 +21,7 @@ from clearinghouse import pipeline, serve
 from extractors.registry import RegistryError, load_registry
 from foundation import ids
 from foundation.paths import UnsafePath, replay_day
-from foundation.settings import REPO_ROOT, settings, variable
+from foundation.settings import LIVE_SOURCES, REPO_ROOT, settings, variable
 from warehouse.errors import QualityGateFailed
 
 console = Console(stderr=True)
@@ -131,11 +131,24 @@ def cmd_sources_new(args: argparse.Namespace) -> int:
 
 def cmd_sources_check(args: argparse.Namespace) -> int:
     sources = load_registry(args.sources or settings().sources_path)
-    missing = [s for s in sources if s.auth and not s.secret]
+    missing = [s for s in sources if s.enabled and s.auth and not s.secret]
     for s in missing:
         console.print(f"[yellow]source {s.id!r}: environment variable {s.auth} (auth) is not set[/]")
+    waiting = [s.id for s in sources if not s.enabled and s.auth and not s.secret]
+    if waiting:  # a disabled source is not fetched: its key is needed only when it is enabled
+        console.print(f"disabled, waiting for their feed key: {', '.join(waiting)}", highlight=False)
     console.print(f"[green]{len(sources)} sources valid[/]")
     return 1 if missing else 0
+
+
+def cmd_sources_discover(args: argparse.Namespace) -> int:
+    """Registry entries from a public directory, merged into ``--out``: the NA server list, or plugin sites."""
+    from clearinghouse import discover
+
+    if args.directory == "bmlt":
+        return discover.discover_bmlt(args.server_list, args.out, accept_removals=args.accept_removals,
+                                      dry_run=args.dry_run)  # fmt: skip
+    return discover.discover_tsml(args.urls, args.out, fellowship=args.fellowship, dry_run=args.dry_run)
 
 
 def cmd_sources_accept(args: argparse.Namespace) -> int:
@@ -163,7 +176,18 @@ def cmd_airflow_run(args: argparse.Namespace) -> int:
     env.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO")
     env[variable("home")] = str(cfg.home)
     server = None
-    if not args.live:
+    if args.live:
+        from clearinghouse import live
+
+        env.setdefault(variable("sources_path"), str(LIVE_SOURCES))
+        started = time.monotonic()
+        problem = live.preflight(pipeline.registry(Path(env[variable("sources_path")])))
+        if problem:
+            console.print(f"[bold red]live run not started[/] ({time.monotonic() - started:.1f} s): {problem}",
+                          soft_wrap=True)  # fmt: skip
+            return 2
+        console.print(f"live mode: registry {env[variable('sources_path')]}")
+    else:
         server, demo_url = demo.start()
         env[variable("demo_url")] = demo_url
         env.setdefault(variable("min_delay_s"), "0")
@@ -306,6 +330,21 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("--limit", type=int, default=5, help="records to show")
     test.add_argument("--sources", type=Path)
     test.set_defaults(func=cmd_sources_test)
+    discover = sources_sub.add_parser(
+        "discover", help="registry entries from a public directory (BMLT list, plugin sites)"
+    )
+    discover_sub = discover.add_subparsers(dest="directory", required=True)
+    bmlt = discover_sub.add_parser("bmlt", help="one bmlt source per root server of the BMLT aggregator's server list")
+    bmlt.add_argument("server_list", metavar="SERVERLIST", help="the server list: a URL or a file (serverList.json)")
+    bmlt.add_argument("--accept-removals", action="store_true",
+                      help="write even when the list drops more than a quarter of the known servers")  # fmt: skip
+    tsml = discover_sub.add_parser("tsml", help="a meeting_guide source per site running the 12 Step Meeting List")
+    tsml.add_argument("urls", nargs="+", metavar="URL", help="the sites' home (or meetings) pages")
+    tsml.add_argument("--fellowship", default="AA", help="fellowship of the sites' meetings (default AA)")
+    for p in (bmlt, tsml):
+        p.add_argument("--out", type=Path, required=True, help="registry file to create or merge into")
+        p.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
+        p.set_defaults(func=cmd_sources_discover)
     new = sources_sub.add_parser("new", help="scaffold an HTML family: module, failing test, fixture slot")
     new.add_argument("id")
     new.add_argument("--kind", required=True, help="html:<family>")

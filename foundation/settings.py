@@ -20,6 +20,8 @@ from foundation import __version__
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCES = REPO_ROOT / "sources" / "demo.yaml"
+LIVE_SOURCES = REPO_ROOT / "sources" / "live"
+"""The registry of ``make run LIVE=1`` (real current sources); the demo registry stays the recorded one."""
 DEFAULT_REGIONS = REPO_ROOT / "regions"
 PREFIX = "CLEARINGHOUSE_"
 FEED_KEY_PREFIX = f"{PREFIX}FEED_KEY_"
