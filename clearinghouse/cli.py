@@ -235,7 +235,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """What the current data holds per source: reconciliation, quarantine reasons, what the sources said
-    (unparsed places, end times, monthly, inactive), unknown type codes."""
+    (unparsed places, end times, monthly, inactive), unknown type codes; the last release's regions, the
+    meetings in none, and coordinates that contradict their address."""
     import duckdb
 
     from warehouse import operator_report
@@ -253,6 +254,12 @@ def cmd_report(args: argparse.Namespace) -> int:
              ("source", "place", "records"), operator_report.unparsed_addresses),
             ("unknown type codes (add them to transforms/data/type_crosswalk.csv)",
              ("source", "fellowship", "code", "records"), operator_report.unknown_types),
+            ("regions of the last release (evidence: what located its meetings)",
+             ("region", "name", "kind", "meetings", "sub-regions", "evidence"), operator_report.regions),
+            ("meetings in no region", ("reason", "source", "meetings", "why", "example"), operator_report.unplaced),
+            ("coordinates that contradict the address (the address wins; the release publishes no rooftop point)",
+             ("source", "meetings", "address → where the point lies, distance from the address"),
+             operator_report.coordinate_conflicts),
         )  # fmt: skip
         for title, columns, query in sections:
             table = Table(title=title)
@@ -304,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     airflow_run = sub.add_parser("airflow-run", help="run the nightly DAG once through Airflow (`make run`)")
     airflow_run.add_argument("--live", action="store_true", help="fetch the real URLs instead of the snapshots")
     airflow_run.set_defaults(func=cmd_airflow_run)
-    sub.add_parser("report", help="per-source reconciliation, quarantine reasons, unknown type codes").set_defaults(
+    sub.add_parser("report", help="per-source reconciliation, quarantine reasons, unknown types, regions").set_defaults(
         func=cmd_report
     )
     sub.add_parser("airflow-pools", help="create the Airflow pools the DAGs use").set_defaults(func=cmd_airflow_pools)

@@ -184,7 +184,7 @@ def _blocked(con: duckdb.DuckDBPyConnection, run_id: str, cfg: Settings, exc: Ex
 
 def publish_stage(run_id: str, sources_path: Path | None = None, cfg: Settings | None = None) -> dict[str, Any]:
     """Build the release, gate it (release suite + latest core checks) before ``latest`` moves, report."""
-    from transforms.regions import load_regions
+    from transforms.regions import load_regions, load_source_labels
     from warehouse.publish import publish, release_id_for
     from warehouse.quality import QualityGateFailed, build_reports, quality_summary, validate_release
 
@@ -217,7 +217,7 @@ def publish_stage(run_id: str, sources_path: Path | None = None, cfg: Settings |
         release_id = release_id_for(cfg.published_dir, run_id, started)
         try:
             release = publish(con, cfg.published_dir, release_id, manifest_extra, keep=cfg.keep_releases, check=gate,
-                              regions=regions)  # fmt: skip
+                              regions=regions, source_labels=load_source_labels(cfg.regions_path))  # fmt: skip
         except QualityGateFailed as exc:
             _blocked(con, run_id, cfg, exc)
             raise

@@ -42,6 +42,8 @@ class CityPlace(NamedTuple):
     """Zone → how many of the city's ZIP codes are in it."""
     counties: frozenset[str]
     """Census FIPS codes of the counties the city's ZIP codes are in."""
+    county_zips: dict[str, int]
+    """County → how many of the city's ZIP codes are in it (a city that spans counties is mostly in one)."""
 
 
 def _ascii_upper(text: str) -> str:
@@ -70,7 +72,7 @@ def county_codes() -> dict[tuple[str, str], str]:
 @cache
 def _tables() -> tuple[dict[tuple[str, str], CityPlace], dict[str, frozenset[str]]]:
     zones = iana_zones()
-    cities: dict[tuple[str, str], tuple[Counter[str], set[str]]] = defaultdict(lambda: (Counter(), set()))
+    cities: dict[tuple[str, str], tuple[Counter[str], Counter[str]]] = defaultdict(lambda: (Counter(), Counter()))
     states: dict[str, set[str]] = defaultdict(set)
     codes = county_codes()
     for z in zipcodes.list_all():
@@ -83,7 +85,7 @@ def _tables() -> tuple[dict[tuple[str, str], CityPlace], dict[str, frozenset[str
             place[0].update([zone] if zone else [])  # Counter.update counts
             place[1].update([fips] if fips else [])
     return (
-        {key: CityPlace(dict(tz), frozenset(fips)) for key, (tz, fips) in cities.items()},
+        {key: CityPlace(dict(tz), frozenset(fips), dict(fips)) for key, (tz, fips) in cities.items()},
         {state: frozenset(tz) for state, tz in states.items()},
     )
 

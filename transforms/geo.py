@@ -46,6 +46,16 @@ def _countries() -> dict[str, str]:
     return table
 
 
+@cache
+def _country_names() -> dict[str, str]:
+    return {code: name for code, name in _tzdata_rows("iso3166.tab")}
+
+
+def country_name(code: str | None) -> str | None:
+    """The ISO 3166 short name of a country code ("DE" → "Germany"); ``None`` for an unknown code."""
+    return _country_names().get(code.upper()) if code else None
+
+
 def country_code(value: str | None) -> str | None:
     """ISO 3166-1 alpha-2 code for "USA", "U.S.A", "United States", "Deutschland", "de", …; else ``None``."""
     return _countries().get(_alias_key(value)) if value else None

@@ -1,18 +1,42 @@
-"""Regions: the areas releases are cut into (``regions/*.yaml``), and which meetings fall in each.
+"""Regions: the areas a release is cut into, which meetings fall in each, from which evidence, and how each
+region's feed labels its meetings.
 
-A region file holds a list under ``regions:``; each region has an ``id`` (slug, names its files), a ``name``
-and one or more rules — a meeting belongs to the region when any rule holds:
+**Automatic regions** come from the data: one per US state or territory present (``new-york``, the slug of
+its name), one per province elsewhere (``canada-ontario``) or per country when the province is unknown
+(``germany``), and ``online`` (online-only meetings). **Operator regions** come from ``regions/*.yaml`` on
+top; an operator region with an automatic region's id replaces it. Each has an ``id`` (slug, names its
+files), a ``name`` and rules — a meeting belongs when any rule holds:
 
-- ``states``: state or province codes (``region_code``) in the region's ``country`` (default US);
-- ``counties``: US county FIPS codes (5 digits); a meeting's county comes from its ZIP code, offline (the
-  ``zipcodes`` package's county name, matched to ``transforms/data/us_counties.csv``);
+- ``states``: state or province codes in the region's ``country`` (default US);
+- ``counties``: US county FIPS codes (5 digits);
 - ``zips``: postal codes;
+- ``cities``: "City, ST" — places the gazetteer does not know or names differently ("Queens, NY");
 - ``polygon``: a GeoJSON file beside the YAML (Polygon or MultiPolygon, bare or in a Feature or
-  FeatureCollection); meetings whose coordinates fall inside (shapely, vectorized);
-- ``online: true``: online-only meetings (``attendance`` online).
+  FeatureCollection);
+- ``online: true``: online-only meetings;
+- ``sub_regions``: named parts with the same place rules (NYC's five boroughs), which also label the feed.
 
-A meeting belongs to every region it falls in, so an online meeting that carries a home address is in the
-online region and in its home region. Unknown keys and bad values are errors naming the file, region and key.
+**Where a meeting is** comes from the best evidence it has, in order (``region_evidence``): ``coordinates``
+(the source's own point: the county it lies in, offline — ``transforms.county_shapes``; the point for
+polygons), ``postal_code`` (the ZIP code's county and centroid), ``city`` (city + state through the
+gazetteer — every county the city's ZIP codes are in — and the operators' ``cities``), ``source_region``
+(the source's own region labels: one that names a county of the meeting's state, "Kings" or "Erie County",
+or a code an operator mapped in ``source_labels:``, New York Intergroup's "BK") and ``state``. A county rule
+holds when every county the deciding evidence allows is in it; a polygon when the deciding point is inside;
+a city rule when the meeting is located by its city; zip and state rules on the meeting's own postal code and
+state. A sub-region is the one whose rules the best evidence that tells them apart satisfies.
+
+**Contradictions.** Coordinates that lie farther than ``CONFLICT_KM`` from every county the address names (its
+ZIP code, its city, its labels, else its state) contradict it: the address wins, the meeting is located by
+it (``coordinates_conflict``), and the release publishes the ZIP centroid (precision ``postal``) or no
+point instead of the source's.
+
+**Labels.** Each feed gives every meeting its place in a hierarchy (Meeting Guide ``regions``, ``region``,
+``sub_region``): the national and online feeds [state, county, city, neighbourhood], a state feed the same
+without the state, an operator region [sub-region or city, neighbourhood]. Counties are named as the Census
+names them ("Westchester County"), except a county that is an operator's sub-region on its own, which takes
+that name ("Brooklyn"); a city is left out where it only repeats a level above ("New York" in Manhattan); the
+neighbourhood is the source's most specific label that is not one of those places.
 
 ``us_counties.csv``: US Census Bureau county FIPS codes (2020; US government work, public domain) with the
 alternative names the Census file lists, plus the two Alaska census areas created in 2019 and the Alaska
@@ -23,12 +47,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import shapely
 import yaml
@@ -37,34 +65,49 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from transforms.gazetteer import county_codes, county_key
+from transforms.county_shapes import counties_at, distance_km
+from transforms.gazetteer import city_key, city_place, county_codes, county_key
+from transforms.geo import country_name, zip_info
 from transforms.refdata import data_rows
+
+EVIDENCE = ("coordinates", "postal_code", "city", "source_region", "state")
+"""``region_evidence``, best first: what located a meeting."""
+CONFLICT_KM = 4.0
+"""Coordinates farther than this from every county of the address contradict it (county outlines are
+generalized to about a kilometre, and a ZIP code may cross a county line)."""
+ONLINE = "online"
+UNPLACED = {
+    "no_place": "the source gives no coordinates, postal code, city, state or region label",
+    "unknown_place": "its city, postal code or region labels name no place the gazetteer or the operator's "
+    "source_labels know, and it gives no state",
+    "unknown_state": "its state or province code is not one of its country's",
+}
+"""Why a meeting is in no region (``core.meeting_places.unplaced``)."""
 
 
 class RegionError(ValueError):
     pass
 
 
-class Region(BaseModel):
+def slug(text: str) -> str:
+    """ "New York" → "new-york", "U.S. Virgin Islands" → "us-virgin-islands"."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.replace(".", "")).strip("-")
+
+
+# --- configuration -------------------------------------------------------------------------------------------
+
+
+class Places(BaseModel):
+    """The place rules a region and a sub-region share."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
-    name: str = Field(min_length=1)
-    country: str = Field(default="US", pattern=r"^[A-Z]{2}$")
-    states: tuple[str, ...] = ()
     counties: tuple[str, ...] = ()
     zips: tuple[str, ...] = ()
+    cities: tuple[str, ...] = ()
     polygon: Path | None = None
     """Absolute path of the GeoJSON file (the loader resolves it against the YAML's folder)."""
-    online: bool = False
-
-    @field_validator("states")
-    @classmethod
-    def _states(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [s for s in value if not re.fullmatch(r"[A-Za-z]{2}", s)]
-        if bad:
-            raise ValueError(f"state codes have two letters: {bad}")
-        return tuple(s.upper() for s in value)
 
     @field_validator("counties")
     @classmethod
@@ -82,14 +125,88 @@ class Region(BaseModel):
             raise ValueError(f"not postal codes: {bad}")
         return value
 
-    @model_validator(mode="after")
-    def _has_rule(self) -> Region:
-        if not (self.states or self.counties or self.zips or self.polygon or self.online):
-            raise ValueError("a region needs at least one of states, counties, zips, polygon, online")
-        return self
+    @field_validator("cities")
+    @classmethod
+    def _cities(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [c for c in value if not re.fullmatch(r"[^,]+, *[A-Za-z]{2}", c)]
+        if bad:
+            raise ValueError(f'cities are written "City, ST": {bad}')
+        return value
+
+    def city_keys(self) -> frozenset[tuple[str, str]]:
+        return frozenset((c.rsplit(",", 1)[1].strip().upper(), city_key(c.rsplit(",", 1)[0])) for c in self.cities)
 
     def geometry(self) -> BaseGeometry | None:
         return _geometry(self.polygon) if self.polygon else None
+
+    def has_place_rule(self) -> bool:
+        return bool(self.counties or self.zips or self.cities or self.polygon)
+
+
+class SubRegion(Places):
+    name: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _has_rule(self) -> SubRegion:
+        if not self.has_place_rule():
+            raise ValueError(f"sub-region {self.name!r} needs at least one of counties, zips, cities, polygon")
+        return self
+
+
+class Region(Places):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str = Field(min_length=1)
+    kind: Literal["operator", "state", "province", "country", "online"] = "operator"
+    """``operator``: from ``regions/*.yaml``; the others are made from the data."""
+    country: str = Field(default="US", pattern=r"^[A-Z]{2}$")
+    states: tuple[str, ...] = ()
+    online: bool = False
+    sub_regions: tuple[SubRegion, ...] = ()
+
+    @field_validator("states")
+    @classmethod
+    def _states(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [s for s in value if not s.strip()]
+        if bad:
+            raise ValueError(f"blank state: {bad}")
+        return tuple(s.strip().upper() for s in value)
+
+    @model_validator(mode="after")
+    def _has_rule(self) -> Region:
+        if self.country in ("US", "CA") and (bad := [s for s in self.states if not re.fullmatch(r"[A-Z]{2}", s)]):
+            raise ValueError(f"state codes have two letters: {bad}")
+        if self.kind == "operator" and not (self.states or self.has_place_rule() or self.online or self.sub_regions):
+            raise ValueError("a region needs at least one of states, counties, zips, cities, polygon, online, "
+                             "sub_regions")  # fmt: skip
+        names = Counter(s.name for s in self.sub_regions)
+        if twice := [n for n, k in names.items() if k > 1]:
+            raise ValueError(f"sub-region names must be unique: {twice}")
+        return self
+
+    def parts(self) -> tuple[Places, ...]:
+        """The region's own place rules, then each sub-region's (a region holds what its parts hold)."""
+        return (self, *self.sub_regions)
+
+
+class SourceLabel(BaseModel):
+    """What one of a source's own region labels means: a state, and the counties it covers when known."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    state: str = Field(pattern=r"^[A-Z]{2}$")
+    country: str = Field(default="US", pattern=r"^[A-Z]{2}$")
+    counties: tuple[str, ...] = ()
+    name: str | None = None
+    """What people call the area, for the feeds' labels when it is no single county ("Putnam and Dutchess")."""
+
+    @field_validator("counties")
+    @classmethod
+    def _counties(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return Places._counties(value)
+
+
+SourceLabels = Mapping[tuple[str, str], SourceLabel]
+"""(source id, label) → what the label means."""
 
 
 @cache
@@ -111,33 +228,50 @@ def _files(path: Path) -> list[Path]:
     return [path]
 
 
+def _documents(path: Path) -> Iterable[tuple[Path, dict[str, Any]]]:
+    if not path.exists():
+        return
+    for file in _files(path):
+        document = yaml.safe_load(file.read_text()) or {}
+        if not isinstance(document, dict) or set(document) - {"regions", "source_labels"}:
+            raise RegionError(f"{file}: expected a mapping with the keys regions: and/or source_labels:")
+        yield file, document
+
+
+def _resolve_polygons(file: Path, data: dict[str, Any]) -> dict[str, Any]:
+    data = dict(data)
+    if isinstance(data.get("polygon"), str):
+        data["polygon"] = (file.parent / data["polygon"]).resolve()
+    if isinstance(data.get("sub_regions"), list):
+        data["sub_regions"] = [_resolve_polygons(file, s) if isinstance(s, dict) else s for s in data["sub_regions"]]
+    return data
+
+
+def _problems(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'region'}: {e['msg']}" for e in exc.errors())
+
+
 def _region(file: Path, item: Any) -> Region:
     rid = item.get("id", "?") if isinstance(item, dict) else "?"
     if not isinstance(item, dict):
         raise RegionError(f"{file}: each entry of regions: must be a mapping, got {item!r}")
-    data = dict(item)
-    if isinstance(data.get("polygon"), str):
-        data["polygon"] = (file.parent / data["polygon"]).resolve()
+    if "kind" in item:
+        raise RegionError(f"{file}: region {rid!r}: kind: set by the pipeline, not in region files")
     try:
-        region = Region.model_validate(data)
-        region.geometry()
+        region = Region.model_validate(_resolve_polygons(file, item))
+        for part in region.parts():
+            part.geometry()
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'region'}: {e['msg']}" for e in exc.errors())
-        raise RegionError(f"{file}: region {rid!r}: {problems}") from None
+        raise RegionError(f"{file}: region {rid!r}: {_problems(exc)}") from None
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise RegionError(f"{file}: region {rid!r}: polygon: {exc}") from None
     return region
 
 
 def load_regions(path: Path) -> list[Region]:
-    """Every region of a YAML file or of the ``*.yaml`` files of a folder (none when the path is missing)."""
-    if not path.exists():
-        return []
+    """The operator regions of a YAML file or of the ``*.yaml`` files of a folder (none when it is missing)."""
     regions: dict[str, tuple[Region, Path]] = {}
-    for file in _files(path):
-        document = yaml.safe_load(file.read_text()) or {}
-        if not isinstance(document, dict) or set(document) - {"regions"}:
-            raise RegionError(f"{file}: expected a mapping with one key, regions:")
+    for file, document in _documents(path):
         for item in document.get("regions") or []:
             region = _region(file, item)
             if region.id in regions:
@@ -146,7 +280,33 @@ def load_regions(path: Path) -> list[Region]:
     return [r for r, _ in regions.values()]
 
 
-# --- counties ----------------------------------------------------------------------------------------------
+def load_source_labels(path: Path) -> dict[tuple[str, str], SourceLabel]:
+    """``source_labels:`` of the region files: per source id, what its region labels mean.
+
+    ```yaml
+    source_labels:
+      nyc-aa:
+        BK: {state: NY, counties: ["36047"]}   # Brooklyn
+        C: {state: CT}                         # Connecticut
+    ```
+    """
+    labels: dict[tuple[str, str], SourceLabel] = {}
+    for file, document in _documents(path):
+        sources = document.get("source_labels") or {}
+        if not isinstance(sources, dict):
+            raise RegionError(f"{file}: source_labels: must map source ids to their labels")
+        for source_id, entries in sources.items():
+            if not isinstance(entries, dict):
+                raise RegionError(f"{file}: source_labels: {source_id}: must map labels to places")
+            for label, place in entries.items():
+                try:
+                    labels[(str(source_id), str(label))] = SourceLabel.model_validate(place)
+                except ValidationError as exc:
+                    raise RegionError(f"{file}: source_labels: {source_id}: {label}: {_problems(exc)}") from None
+    return labels
+
+
+# --- reference tables ----------------------------------------------------------------------------------------
 
 
 @cache
@@ -168,6 +328,33 @@ def county_tables() -> tuple[pa.Table, pa.Table]:
     )  # fmt: skip
 
 
+@cache
+def _counties() -> dict[str, tuple[str, str]]:
+    """FIPS → (state, Census name)."""
+    table = county_tables()[0]
+    places = zip(table["state"].to_pylist(), table["name"].to_pylist(), strict=True)
+    return dict(zip(table["fips"].to_pylist(), places, strict=True))
+
+
+@cache
+def _zip_counties() -> dict[str, str]:
+    table = county_tables()[1]
+    return dict(zip(table["postal_code"].to_pylist(), table["fips"].to_pylist(), strict=True))
+
+
+@cache
+def _state_counties() -> dict[str, frozenset[str]]:
+    states: dict[str, set[str]] = {}
+    for fips, (state, _) in _counties().items():
+        states.setdefault(state, set()).add(fips)
+    return {s: frozenset(c) for s, c in states.items()}
+
+
+@cache
+def _region_names() -> dict[tuple[str, str], str]:
+    return {(r["country"], r["code"]): r["name"] for r in data_rows("regions.csv")}
+
+
 def ensure_reference(con: duckdb.DuckDBPyConnection) -> None:
     """Fill ``ref.us_counties`` and ``ref.us_zip_counties`` once (both ship with the code)."""
     if con.sql("SELECT count(*) FROM ref.us_counties").fetchall()[0][0]:
@@ -183,73 +370,503 @@ def ensure_reference(con: duckdb.DuckDBPyConnection) -> None:
         con.unregister("ref_zips")
 
 
-# --- assignment --------------------------------------------------------------------------------------------
+# --- where a meeting is --------------------------------------------------------------------------------------
 
-RULES_SQL = """
-SELECT m.meeting_id, r.region_id FROM core.meetings m
-JOIN region_rules r ON r.kind = 'state' AND upper(m.region_code) = r.value AND coalesce(m.country, 'US') = r.country
-UNION ALL
-SELECT m.meeting_id, r.region_id FROM core.meetings m
-JOIN region_rules r
-  ON r.kind = 'zip' AND upper(m.postal_code) = upper(r.value) AND coalesce(m.country, 'US') = r.country
-UNION ALL
-SELECT m.meeting_id, r.region_id FROM core.meetings m
-JOIN ref.us_zip_counties z ON z.postal_code = m.postal_code
-JOIN region_rules r ON r.kind = 'county' AND r.value = z.fips
-WHERE coalesce(m.country, 'US') = 'US'
-UNION ALL
-SELECT m.meeting_id, r.region_id FROM core.meetings m
-JOIN region_rules r ON r.kind = 'online' AND m.attendance = 'online'
+
+@dataclass(frozen=True)
+class Level:
+    """What one piece of evidence says about where a meeting is."""
+
+    evidence: str
+    counties: frozenset[str] = frozenset()
+    point: tuple[float, float] | None = None
+    """(longitude, latitude) for polygon rules: the source's point, or the ZIP code's centroid."""
+
+
+@dataclass(frozen=True)
+class Address:
+    """What the address (everything but the coordinates) says, per piece of evidence."""
+
+    country: str | None
+    state: str | None
+    """The meeting's state, as given or, when it gives none, as its ZIP code or labels imply."""
+    state_known: bool
+    zip_county: str | None
+    zip_point: tuple[float, float] | None
+    city: str | None
+    city_counties: frozenset[str]
+    city_listed: bool
+    """The city is in an operator region's ``cities``."""
+    city_main_county: str | None
+    """The county most of the city's ZIP codes are in (labels only: membership needs every county)."""
+    label_counties: frozenset[str]
+    label_state: str | None
+    mapped_labels: frozenset[str]
+    """Labels that an operator's ``source_labels`` or a county name explained (not neighbourhoods)."""
+    label_name: str | None
+    """The operator's name for a mapped label's area."""
+
+    def counties(self) -> frozenset[str]:
+        """Every county the address names; all of its state's when it names none."""
+        named = frozenset(filter(None, (self.zip_county,))) | self.city_counties | self.label_counties
+        if named or self.country != "US" or not self.state:
+            return named
+        return _state_counties().get(self.state, frozenset())
+
+
+def _label_county(state: str | None, label: str) -> str | None:
+    """The county a label names in the state ("Kings", "Erie County", "Westchester")."""
+    if not state:
+        return None
+    codes = county_codes()
+    return codes.get(county_key(state, label)) or codes.get(county_key(state, f"{label} County"))
+
+
+def _address(
+    key: tuple[str | None, str | None, str | None, str | None, tuple[str, ...], tuple[str, ...]],
+    labels: SourceLabels,
+    listed: frozenset[tuple[str, str]],
+) -> Address:
+    country, region_code, city, postal_code, sources, source_regions = key
+    us = country == "US"
+    zip_place = zip_info(postal_code, country) if us else None
+    mapped = [labels[(s, label)] for s in sources for label in source_regions if (s, label) in labels]
+    label_state = next((m.state for m in mapped if m.country == (country or m.country)), None)
+    state = region_code or (zip_place.state if zip_place else None) or label_state
+    place = city_place(city, state, country) if us else None
+    county_labels = {label: c for label in source_regions if (c := _label_county(state, label)) and us}
+    return Address(
+        country=country or (mapped[0].country if mapped else None),
+        state=state,
+        state_known=state is not None and (country or "US", state) in _region_names() if us else state is not None,
+        zip_county=_zip_counties().get(postal_code) if us and postal_code else None,
+        zip_point=(zip_place.longitude, zip_place.latitude) if zip_place else None,
+        city=city,
+        city_counties=place.counties if place else frozenset(),
+        city_listed=bool(city and state and (state, city_key(city)) in listed),
+        city_main_county=_main_county(place.county_zips) if place else None,
+        label_counties=frozenset(c for m in mapped for c in m.counties) | frozenset(county_labels.values()),
+        label_state=label_state,
+        mapped_labels=frozenset(label for s in sources for label in source_regions if (s, label) in labels)
+        | frozenset(county_labels),
+        label_name=next((m.name for m in mapped if m.name), None),
+    )
+
+
+def _main_county(zips: Mapping[str, int]) -> str | None:
+    """The county that holds more than half of a city's ZIP codes."""
+    total = sum(zips.values())
+    return next((c for c, n in zips.items() if n * 2 > total), None)
+
+
+def _levels(address: Address, point: tuple[float, float] | None, point_county: str | None) -> list[Level]:
+    """The evidence a meeting has, best first (coordinates only when they do not contradict the address)."""
+    levels = []
+    if point is not None:
+        levels.append(Level("coordinates", frozenset(filter(None, (point_county,))), point))
+    if address.zip_county or address.zip_point:
+        levels.append(Level("postal_code", frozenset(filter(None, (address.zip_county,))), address.zip_point))
+    if address.city_counties or address.city_listed:
+        levels.append(Level("city", address.city_counties))
+    if address.label_counties or address.label_state:
+        levels.append(Level("source_region", address.label_counties))
+    if address.state:
+        levels.append(Level("state"))
+    return levels
+
+
+def _state_of(address: Address, levels: list[Level]) -> str | None:
+    """The state: the address's own, else the one every county of the best evidence is in."""
+    if address.state:
+        return address.state
+    for level in levels:
+        states = {_counties()[c][0] for c in level.counties if c in _counties()}
+        if len(states) == 1:
+            return states.pop()
+    return None
+
+
+@dataclass
+class Compiled:
+    """A region's rules in the shape the matcher reads them."""
+
+    region: Region
+    parts: list[tuple[str | None, frozenset[str], frozenset[str], frozenset[tuple[str, str]], int | None]]
+    """(sub-region name or None for the region's own rules, counties, zips, city keys, polygon index)."""
+    counties: frozenset[str]
+    """The region's counties and its sub-regions' (a meeting in Kings or Queens is in New York City)."""
+
+
+def _compile(regions: Sequence[Region], polygons: list[BaseGeometry]) -> list[Compiled]:
+    compiled = []
+    for region in regions:
+        parts = []
+        for part in region.parts():
+            geometry = part.geometry()
+            index = None
+            if geometry is not None:
+                polygons.append(geometry)
+                index = len(polygons) - 1
+            name = part.name if isinstance(part, SubRegion) else None
+            parts.append((name, frozenset(part.counties), frozenset(z.upper() for z in part.zips), part.city_keys(),
+                          index))  # fmt: skip
+        compiled.append(Compiled(region, parts, frozenset(c for part in parts for c in part[1])))
+    return compiled
+
+
+def _holds(
+    part: tuple[str | None, frozenset[str], frozenset[str], frozenset[tuple[str, str]], int | None],
+    level: Level,
+    address: Address,
+    inside: frozenset[int],
+) -> bool:
+    """Whether one part's place rules hold at one level of evidence."""
+    _, counties, _, cities, polygon = part
+    if counties and level.counties and level.counties <= counties:
+        return True
+    if polygon is not None and polygon in inside:
+        return True
+    by_city = level.evidence in ("city", "source_region", "state")  # no coordinates or ZIP code say otherwise
+    return (
+        bool(by_city and cities and address.city and address.state)
+        and (address.state, city_key(address.city)) in cities
+    )
+
+
+@dataclass
+class Located:
+    """Where one meeting is and the regions it belongs to."""
+
+    evidence: str | None
+    country: str | None
+    state: str | None
+    county: str | None
+    regions: list[tuple[str, str | None]] = field(default_factory=list)
+    """(region id, sub-region name)."""
+    unplaced: str | None = None
+
+
+def _locate(
+    address: Address,
+    postal_code: str | None,
+    online: bool,
+    point: tuple[float, float] | None,
+    point_county: str | None,
+    inside: tuple[frozenset[int], frozenset[int]],
+    compiled: list[Compiled],
+) -> Located:
+    """Place one meeting: its evidence, state, county, and every region (with sub-region) it belongs to."""
+    levels = _levels(address, point, point_county)
+    best = levels[0] if levels else None
+    polygon_hits = {"coordinates": inside[0], "postal_code": inside[1]}
+    state = _state_of(address, levels)
+    county = next((next(iter(lv.counties)) for lv in levels if len(lv.counties) == 1), None)
+    located = Located(best.evidence if best else None, address.country, state, county)
+    postal = (postal_code or "").upper()
+    for item in compiled:
+        region = item.region
+        in_country = (address.country or "US") == region.country
+        member = (
+            (region.kind in ("state", "province", "operator") and in_country and state in region.states)
+            or (region.kind == "country" and address.country == region.country and not region.states)
+            or (region.online and online)
+        )
+        if not member and best is not None:
+            hits = polygon_hits.get(best.evidence, frozenset())
+            member = bool(best.counties and best.counties <= item.counties) or any(
+                (in_country and postal and postal in part[2]) or _holds(part, best, address, hits)
+                for part in item.parts
+            )
+        if not member:
+            continue
+        sub = None
+        for level in levels:
+            hits = polygon_hits.get(level.evidence, frozenset())
+            names = {
+                part[0]
+                for part in item.parts[1:]
+                if _holds(part, level, address, hits) or (level.evidence == "postal_code" and postal in part[2])
+            }
+            if len(names) == 1:
+                sub = names.pop()
+                break
+        located.regions.append((region.id, sub))
+    if not located.regions:
+        located.unplaced = (
+            "unknown_state" if address.state and not address.state_known
+            else "unknown_place" if address.city or postal_code or address.label_counties or point
+            else "no_place"
+        )  # fmt: skip
+    return located
+
+
+# --- labels --------------------------------------------------------------------------------------------------
+
+
+def _display(label: str) -> str:
+    """A source label as a person reads it ("HUNTINGTON BEACH", "soundview" → "Huntington Beach", "Soundview")."""
+    same_case = label.isupper() or label.islower()
+    return " ".join(w.capitalize() for w in label.split()) if same_case and len(label) > 3 else label
+
+
+@dataclass(frozen=True)
+class Naming:
+    """How places are named in labels."""
+
+    county_names: dict[str, str]
+    """FIPS → label: the operator's sub-region name for a county that is one on its own, else the Census name."""
+    aliases: dict[str, frozenset[str]]
+    """Region id → names (``city_key``) that repeat the region or one of its sub-regions."""
+
+
+def _naming(regions: Sequence[Region]) -> Naming:
+    names = {fips: name for fips, (_, name) in _counties().items()}
+    aliases: dict[str, frozenset[str]] = {}
+    for region in regions:
+        keys = {city_key(region.name)}
+        for sub in region.sub_regions:
+            keys |= {city_key(sub.name)} | {k for _, k in sub.city_keys()}
+            keys |= {city_key(_counties()[c][1].removesuffix(" County")) for c in sub.counties if c in _counties()}
+            if len(sub.counties) == 1:
+                names[sub.counties[0]] = sub.name
+        aliases[region.id] = frozenset(keys)
+    return Naming(names, aliases)
+
+
+def _labels(
+    address: Address,
+    located: Located,
+    source_regions: tuple[str, ...],
+    naming: Naming,
+    kinds: Mapping[str, Region],
+) -> tuple[list[str], dict[str, list[str]]]:
+    """(The national path, each region's path) of one meeting."""
+    if located.country == "US" or located.country is None:
+        top = [_region_names().get(("US", located.state or ""), located.state)] if located.state else []
+    else:
+        top = [country_name(located.country) or located.country]
+        if located.state:
+            top.append(_region_names().get((located.country, located.state), located.state))
+    county = located.county or address.city_main_county
+    area = naming.county_names.get(county) if county else address.label_name
+    skip = {city_key(x) for x in (*top, located.state, area, *(naming.county_names.get(c) for c in
+                                                               address.counties())) if x}  # fmt: skip
+    skip |= {city_key(x.removesuffix(" County")) for x in (area or "",) if x}
+    for region_id, _ in located.regions:
+        skip |= naming.aliases.get(region_id, frozenset())
+    locality = address.city if address.city and city_key(address.city) not in skip else None
+    skip |= {city_key(address.city)} if address.city else set()
+    neighbourhood = next(
+        (_display(label) for label in reversed(source_regions)
+         if label not in address.mapped_labels and city_key(label) not in skip and city_key(label)),
+        None,
+    )  # fmt: skip
+    below = [x for x in (area, locality, neighbourhood) if x]
+    national = [*top, *below]
+    paths: dict[str, list[str]] = {}
+    for region_id, sub in located.regions:
+        region = kinds[region_id]
+        if region.kind in ("state", "province"):
+            paths[region_id] = below
+        elif region.kind == "country":
+            paths[region_id] = national[1:]
+        elif region.kind == ONLINE:
+            paths[region_id] = national
+        elif region.sub_regions:
+            paths[region_id] = [x for x in (sub, neighbourhood or locality) if x]
+        else:
+            paths[region_id] = [x for x in (locality or area, neighbourhood) if x]
+    return national, paths
+
+
+# --- automatic regions ---------------------------------------------------------------------------------------
+
+
+def automatic_regions(places: Iterable[tuple[str | None, str | None]], any_online: bool) -> list[Region]:
+    """One region per (country, state) present, per country where no state is known, and ``online``."""
+    regions: dict[str, Region] = {}
+    for country, state in sorted({p for p in places if p[0] or p[1]}, key=lambda p: (p[0] or "", p[1] or "")):
+        country = country or "US"
+        if state and (country, state) in _region_names():
+            name = _region_names()[(country, state)]
+            if country == "US":
+                region = Region(id=slug(name), name=name, kind="state", states=(state,))
+            else:
+                full = f"{country_name(country) or country} {name}"
+                region = Region(id=slug(full), name=f"{name}, {country_name(country) or country}", kind="province",
+                                country=country, states=(state,))  # fmt: skip
+        elif state and country != "US":
+            full = f"{country_name(country) or country} {state}"
+            shown = state.title() if len(state) > 3 else state  # a province the source names in full ("BERLIN")
+            region = Region(id=slug(full), name=f"{shown}, {country_name(country) or country}", kind="province",
+                            country=country, states=(state,))  # fmt: skip
+        elif country != "US" and not state:
+            region = Region(id=slug(country_name(country) or country), name=country_name(country) or country,
+                            kind="country", country=country)  # fmt: skip
+        else:
+            continue
+        regions.setdefault(region.id, region)
+    if any_online:
+        regions[ONLINE] = Region(id=ONLINE, name="Online meetings", kind=ONLINE, online=True)
+    return list(regions.values())
+
+
+# --- assignment ----------------------------------------------------------------------------------------------
+
+MEETINGS_SQL = """
+SELECT meeting_id, coalesce(country, 'US') AS country, upper(region_code) AS region_code, city,
+       upper(postal_code) AS postal_code,
+       CASE WHEN coordinates_source = 'source' THEN longitude END AS longitude,
+       CASE WHEN coordinates_source = 'source' THEN latitude END AS latitude,
+       attendance = 'online' AS online, coalesce(source_regions, []::VARCHAR[]) AS source_regions,
+       list_sort(list_distinct([s.source_id FOR s IN sources])) AS source_ids
+FROM core.meetings WHERE status = 'active' ORDER BY meeting_id
 """
 
 
-def _rules(regions: Iterable[Region]) -> pa.Table:
-    rows = [
-        (r.id, kind, r.country, value)
-        for r in regions
-        for kind, values in (("state", r.states), ("county", r.counties), ("zip", r.zips),
-                             ("online", ("",) if r.online else ()))
-        for value in values
-    ]  # fmt: skip
-    names = ("region_id", "kind", "country", "value")
-    return pa.table({n: pa.array([row[i] for row in rows], pa.string()) for i, n in enumerate(names)})
+@dataclass
+class Assignment:
+    """What ``assign`` did: every region (automatic, then the operator's), its meetings, and the unplaced."""
+
+    regions: list[Region]
+    counts: dict[str, int]
+    unplaced: dict[str, int]
+    evidence: dict[str, int]
+    conflicts: int
 
 
-def _inside(con: duckdb.DuckDBPyConnection, region_id: str, geometry: BaseGeometry) -> pa.Table:
-    """Meetings whose coordinates fall in the polygon (bounding box in SQL, then shapely, vectorized)."""
-    west, south, east, north = geometry.bounds
-    candidates = con.sql(
-        "SELECT meeting_id, longitude, latitude FROM core.meetings "
-        "WHERE latitude BETWEEN $south AND $north AND longitude BETWEEN $west AND $east",
-        params={"south": south, "north": north, "west": west, "east": east},
-    ).to_arrow_table()
-    mask = shapely.contains_xy(geometry, candidates["longitude"].to_numpy(), candidates["latitude"].to_numpy())
-    inside = candidates["meeting_id"].filter(pa.array(mask))
-    return pa.table({"meeting_id": inside, "region_id": pa.array([region_id] * len(inside), pa.string())})
+def _conflicts(
+    points: list[tuple[float, float] | None], point_counties: list[str | None], addresses: list[Address]
+) -> tuple[list[bool], list[float | None]]:
+    """Per meeting: whether its coordinates contradict its address, and by how far."""
+    flags, distances = [], []
+    for point, county, address in zip(points, point_counties, addresses, strict=True):
+        named = address.counties() if point is not None and address.country == "US" else frozenset()
+        if not named or county in named:
+            flags.append(False)
+            distances.append(None)
+            continue
+        km = distance_km(point[0], point[1], named)
+        flags.append(km is not None and km > CONFLICT_KM)
+        distances.append(round(km, 1) if km is not None else None)
+    return flags, distances
 
 
-def assign(con: duckdb.DuckDBPyConnection, regions: list[Region]) -> dict[str, int]:
-    """Rebuild ``core.meeting_regions`` from ``core.meetings``; return the meetings per region."""
+def _inside(polygons: list[BaseGeometry], points: list[tuple[float, float] | None]) -> list[frozenset[int]]:
+    """Per point, the polygons it lies in (vectorized per polygon)."""
+    hits: dict[int, set[int]] = {}
+    present = [i for i, p in enumerate(points) if p is not None] if polygons else []
+    if present:
+        xs = np.array([points[i][0] for i in present])
+        ys = np.array([points[i][1] for i in present])
+        for index, geometry in enumerate(polygons):
+            for i in np.flatnonzero(shapely.contains_xy(geometry, xs, ys)).tolist():
+                hits.setdefault(present[i], set()).add(index)
+    none: frozenset[int] = frozenset()
+    return [frozenset(hits[i]) if i in hits else none for i in range(len(points))]
+
+
+def assign(con: duckdb.DuckDBPyConnection, regions: Sequence[Region], labels: SourceLabels | None = None) -> Assignment:
+    """Rebuild ``core.meeting_places``, ``core.meeting_regions`` and ``core.regions`` from the active
+    meetings of ``core.meetings``: automatic regions from the data, ``regions`` (the operator's) on top."""
     ensure_reference(con)
-    polygons = [_inside(con, r.id, geometry) for r in regions if (geometry := r.geometry()) is not None]
-    found = pa.concat_tables(polygons) if polygons else pa.table({"meeting_id": pa.array([], pa.string()),
-                                                                  "region_id": pa.array([], pa.string())})  # fmt: skip
-    con.register("region_rules", _rules(regions))
-    con.register("region_polygons", found)
+    labels = labels or {}
+    rows = con.sql(MEETINGS_SQL).to_arrow_table().to_pylist()
+    listed = frozenset(k for r in regions for part in r.parts() for k in part.city_keys())
+    address_of: dict[tuple, Address] = {}
+    addresses = []
+    for row in rows:
+        key = (row["country"], row["region_code"], row["city"], row["postal_code"], tuple(row["source_ids"]),
+               tuple(row["source_regions"]))  # fmt: skip
+        if key not in address_of:
+            address_of[key] = _address(key, labels, listed)
+        addresses.append(address_of[key])
+    points = [(r["longitude"], r["latitude"]) if r["longitude"] is not None else None for r in rows]
+    present = [i for i, p in enumerate(points) if p is not None]
+    point_counties: list[str | None] = [None] * len(rows)
+    found = counties_at([points[i][0] for i in present], [points[i][1] for i in present]) if present else []
+    for i, county in zip(present, found, strict=True):
+        point_counties[i] = county
+    conflict, conflict_km = _conflicts(points, point_counties, addresses)
+    usable = [p if p is not None and not c and (pc is not None or a.country != "US") else None
+              for p, c, pc, a in zip(points, conflict, point_counties, addresses, strict=True)]  # fmt: skip
+
+    # The regions: automatic ones from where the meetings are, then the operator's (which win on an id).
+    states_present = {
+        (address.country, _state_of(address, _levels(address, point, county)))
+        for address, point, county in {
+            (address, point is not None, county): (address, point, county)
+            for address, point, county in zip(addresses, usable, point_counties, strict=True)
+        }.values()
+    }
+    everything = {r.id: r for r in automatic_regions(states_present, any(r["online"] for r in rows))}
+    everything.update({r.id: r for r in regions})
+    ordered = list(everything.values())
+    polygons: list[BaseGeometry] = []
+    compiled = _compile(ordered, polygons)
+    inside_point = _inside(polygons, usable)
+    inside_zip = _inside(polygons, [a.zip_point for a in addresses])
+    naming = _naming(regions)
+
+    places, memberships = [], []
+    cache: dict[tuple, tuple[Located, list[str], dict[str, list[str]]]] = {}
+    for i, row in enumerate(rows):
+        address = addresses[i]
+        key = (id(address), row["postal_code"], row["online"], usable[i] is not None, point_counties[i],
+               inside_point[i], inside_zip[i], tuple(row["source_regions"]))  # fmt: skip
+        if key not in cache:
+            located = _locate(address, row["postal_code"], row["online"], usable[i], point_counties[i],
+                              (inside_point[i], inside_zip[i]), compiled)  # fmt: skip
+            cache[key] = (located, *_labels(address, located, tuple(row["source_regions"]), naming, everything))
+        located, national, paths = cache[key]
+        zip_point = address.zip_point if conflict[i] else None
+        places.append((row["meeting_id"], located.evidence, located.country, located.state, located.county,
+                       point_counties[i], conflict[i], conflict_km[i], zip_point[1] if zip_point else None,
+                       zip_point[0] if zip_point else None, national, located.unplaced))  # fmt: skip
+        memberships += [(row["meeting_id"], rid, sub, paths[rid]) for rid, sub in located.regions]
+    _write(con, places, memberships, ordered)
+    counts = Counter(m[1] for m in memberships)
+    return Assignment(
+        regions=ordered,
+        counts={r.id: counts.get(r.id, 0) for r in ordered},
+        unplaced=dict(Counter(p[-1] for p in places if p[-1])),
+        evidence=dict(Counter(p[1] or "none" for p in places)),
+        conflicts=sum(conflict),
+    )
+
+
+PLACES_SCHEMA = pa.schema([
+    ("meeting_id", pa.string()), ("region_evidence", pa.string()), ("country", pa.string()), ("state", pa.string()),
+    ("county", pa.string()), ("coordinates_county", pa.string()), ("coordinates_conflict", pa.bool_()),
+    ("conflict_km", pa.float64()), ("address_latitude", pa.float64()), ("address_longitude", pa.float64()),
+    ("labels", pa.list_(pa.string())), ("unplaced", pa.string()),
+])  # fmt: skip
+MEMBERSHIP_SCHEMA = pa.schema([("meeting_id", pa.string()), ("region_id", pa.string()), ("sub_region", pa.string()),
+                               ("labels", pa.list_(pa.string()))])  # fmt: skip
+REGIONS_SCHEMA = pa.schema([("region_id", pa.string()), ("name", pa.string()), ("kind", pa.string()),
+                            ("sub_regions", pa.list_(pa.string())), ("position", pa.int32())])  # fmt: skip
+
+
+def _table(rows: list[tuple], schema: pa.Schema) -> pa.Table:
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
+    return pa.Table.from_arrays([pa.array(c, f.type) for c, f in zip(columns, schema, strict=True)], schema=schema)
+
+
+def _write(con: duckdb.DuckDBPyConnection, places: list[tuple], memberships: list[tuple], regions: list[Region]):
+    catalogue = [(r.id, r.name, r.kind, [s.name for s in r.sub_regions], i) for i, r in enumerate(regions)]
+    tables = {
+        "core.meeting_places": _table(places, PLACES_SCHEMA),
+        "core.meeting_regions": _table(memberships, MEMBERSHIP_SCHEMA),
+        "core.regions": _table(catalogue, REGIONS_SCHEMA),
+    }
+    con.execute("BEGIN")
     try:
-        con.execute("BEGIN")
-        try:
-            con.execute("DELETE FROM core.meeting_regions")
-            con.execute(
-                f"INSERT INTO core.meeting_regions SELECT DISTINCT meeting_id, region_id FROM ({RULES_SQL} "
-                "UNION ALL SELECT meeting_id, region_id FROM region_polygons)"
-            )
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
-    finally:
-        con.unregister("region_rules")
-        con.unregister("region_polygons")
-    counts = dict(con.sql("SELECT region_id, count(*) FROM core.meeting_regions GROUP BY region_id").fetchall())
-    return {r.id: counts.get(r.id, 0) for r in regions}
+        for name, table in tables.items():
+            con.register("region_rows", table)
+            con.execute(f"DELETE FROM {name}")
+            con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM region_rows")
+            con.unregister("region_rows")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise

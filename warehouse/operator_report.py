@@ -58,3 +58,57 @@ def unparsed_addresses(con: duckdb.DuckDBPyConnection) -> list[tuple]:
             FROM core.meeting_versions v JOIN ({CURRENT}) c USING (source_id, fetch_id)
             WHERE v.unparsed_address IS NOT NULL GROUP BY ALL ORDER BY 1, 3 DESC, 2"""
     ).fetchall()
+
+
+def regions(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """Per region of the last release (automatic ones first): kind, meetings, meetings per sub-region, what
+    located them (``region_evidence``); an empty region says so."""
+    return con.sql(
+        """WITH members AS (
+               SELECT r.region_id, r.sub_region, p.region_evidence FROM core.meeting_regions r
+               JOIN core.meeting_places p USING (meeting_id)
+           ), subs AS (
+               SELECT g.region_id, string_agg(s.name || ' ' || coalesce(n.meetings, 0), ', ' ORDER BY s.i) AS subs
+               FROM core.regions g, unnest(g.sub_regions) WITH ORDINALITY AS s(name, i)
+               LEFT JOIN (SELECT region_id, sub_region, count(*) AS meetings FROM members GROUP BY ALL) n
+                 ON n.region_id = g.region_id AND n.sub_region = s.name
+               GROUP BY g.region_id
+           ), evidence AS (
+               SELECT region_id, string_agg(coalesce(region_evidence, 'none') || ' ' || n, ', ' ORDER BY n DESC,
+                                            region_evidence) AS evidence
+               FROM (SELECT region_id, region_evidence, count(*) AS n FROM members GROUP BY ALL) GROUP BY region_id
+           )
+           SELECT g.region_id, g.name, g.kind, (SELECT count(*) FROM members m WHERE m.region_id = g.region_id),
+                  coalesce(s.subs, ''), coalesce(e.evidence, 'empty')
+           FROM core.regions g LEFT JOIN subs s USING (region_id) LEFT JOIN evidence e USING (region_id)
+           ORDER BY g.position"""
+    ).fetchall()
+
+
+def unplaced(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """Published meetings in no region, per reason and source, with an example."""
+    from transforms.regions import UNPLACED
+
+    rows = con.sql(
+        """SELECT p.unplaced, u.s.source_id, count(*) AS meetings,
+                  any_value(m.name || ' (' || u.s.source_id || ' ' || u.s.source_key || ')') AS example
+           FROM core.meeting_places p JOIN core.meetings m USING (meeting_id), unnest(m.sources) AS u(s)
+           WHERE p.unplaced IS NOT NULL GROUP BY ALL ORDER BY 3 DESC, 1, 2"""
+    ).fetchall()
+    return [(reason, source, n, UNPLACED.get(reason, ""), example) for reason, source, n, example in rows]
+
+
+def coordinate_conflicts(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """Per source, the meetings whose coordinates contradict their address (the address wins), with examples:
+    the address, the county the point lies in and how far it is from what the address names."""
+    return con.sql(
+        """SELECT u.s.source_id, count(*) AS meetings,
+                  string_agg(concat_ws(', ', m.address_line, m.city, m.region_code, m.postal_code,
+                                       nullif(array_to_string(m.source_regions, ' > '), '')) || ' → '
+                             || coalesce(c.name || ' ' || c.state, 'outside every county') || ', '
+                             || p.conflict_km || ' km', '; ' ORDER BY p.conflict_km DESC, m.meeting_id)
+                  FILTER (WHERE p.coordinates_conflict) AS examples
+           FROM core.meeting_places p JOIN core.meetings m USING (meeting_id), unnest(m.sources) AS u(s)
+           LEFT JOIN ref.us_counties c ON c.fips = p.coordinates_county
+           WHERE p.coordinates_conflict GROUP BY 1 ORDER BY 2 DESC, 1"""
+    ).fetchall()

@@ -21,13 +21,13 @@ import duckdb
 
 from foundation.paths import UnsafePath, component, inside
 from foundation.settings import Settings
-from transforms.regions import Region, assign
+from transforms.regions import Region, SourceLabels, assign
 from transforms.resolve import MEETING_FIELDS
 from warehouse.exporters import changes, hsds, meeting_guide, page, tables
-from warehouse.exporters.common import RELEASE_TABLE, Scope, file_entry, sha256_file
+from warehouse.exporters.common import LABELS_TABLE, RELEASE_TABLE, Scope, file_entry, sha256_file
 from warehouse.release_db import write_release_duckdb
 
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 """1.1: adds ``venue_id``, ``regions``, ``last_verified``, ``updated_at``; Meeting Guide, HSDS, GeoJSON,
 CHANGES.json and the release page.
 2.0: nothing invented: ``end_time`` and ``duration_min`` are null when the source gave neither an end nor a
@@ -37,27 +37,52 @@ adds ``frequency``/``weeks_of_month`` (monthly meetings), ``coordinates_source``
 ``conference_phone_notes``, ``entity``/``entity_url``/``entity_email``/``entity_phone``/``entity_location``,
 ``feedback_url``; ``timezone_source`` gains ``city`` and ``state``; floor/room details move from
 ``address_line`` to ``location_notes``. Major: a consumer that relied on a non-null end time must now apply
-its own default."""
-PUBLISHED_COLUMNS = ["meeting_id", *MEETING_FIELDS, "sources", "venue_id", "regions", "first_seen", "last_seen",
-                     "last_verified", "updated_at"]  # fmt: skip
+its own default.
+2.1: regions from the data (every state present, ``online``) as well as ``regions/*.yaml``; adds
+``region_evidence`` (coordinates | postal_code | city | source_region | state: what located the meeting) and
+``coordinates_conflict`` (the source's coordinates contradict its address: the ZIP centroid or nothing is
+published instead, precision ``postal`` or ``none``); Meeting Guide ``region``/``sub_region``/``regions`` are
+the meeting's place in each feed's hierarchy."""
+PUBLISHED_COLUMNS = ["meeting_id", *MEETING_FIELDS, "sources", "venue_id", "regions", "region_evidence",
+                     "coordinates_conflict", "first_seen", "last_seen", "last_verified", "updated_at"]  # fmt: skip
 """The columns of meetings.parquet and meetings.csv and the GeoJSON properties, in order (``RELEASE_SQL``)."""
 FORMATS = (tables, meeting_guide, hsds)
 """Exporters written once per scope (the whole release, then each region)."""
 
+CONTRADICTED = {
+    "latitude": "p.address_latitude",
+    "longitude": "p.address_longitude",
+    "geo_precision": "CASE WHEN p.address_latitude IS NULL THEN 'none' ELSE 'postal' END",
+    "coordinates_source": "CASE WHEN p.address_latitude IS NULL THEN 'none' ELSE 'postal' END",
+}
+"""What a release publishes instead of coordinates that contradict the address (``transforms.regions``)."""
+_FIELDS = ", ".join(
+    f"CASE WHEN p.coordinates_conflict THEN {CONTRADICTED[f]} ELSE m.{f} END AS {f}" if f in CONTRADICTED
+    else f"m.{f}" for f in MEETING_FIELDS
+)  # fmt: skip
 RELEASE_SQL = f"""
 CREATE OR REPLACE TEMP TABLE {RELEASE_TABLE} AS
-SELECT m.meeting_id, {", ".join(f"m.{f}" for f in MEETING_FIELDS)}, m.sources, m.venue_id,
-       coalesce(r.regions, []::VARCHAR[]) AS regions, m.first_seen, m.last_seen, m.last_verified,
-       coalesce(h.valid_from, m.first_seen) AS updated_at
+SELECT m.meeting_id, {_FIELDS}, m.sources, m.venue_id,
+       coalesce(r.regions, []::VARCHAR[]) AS regions, p.region_evidence,
+       coalesce(p.coordinates_conflict, false) AS coordinates_conflict, m.first_seen, m.last_seen,
+       m.last_verified, coalesce(h.valid_from, m.first_seen) AS updated_at
 FROM core.meetings m
 LEFT JOIN (SELECT meeting_id, list(region_id ORDER BY region_id) AS regions FROM core.meeting_regions
            GROUP BY meeting_id) r USING (meeting_id)
+LEFT JOIN core.meeting_places p USING (meeting_id)
 LEFT JOIN (SELECT meeting_id, max(valid_from) AS valid_from FROM core.meeting_history WHERE valid_to IS NULL
            GROUP BY meeting_id) h USING (meeting_id)
 WHERE m.status = 'active'
 ORDER BY m.meeting_id
 """
 """Every published meeting with its regions and when its published fields last changed (``updated_at``)."""
+LABELS_SQL = f"""
+CREATE OR REPLACE TEMP TABLE {LABELS_TABLE} AS
+SELECT meeting_id, '' AS scope, labels FROM core.meeting_places
+UNION ALL
+SELECT meeting_id, region_id, labels FROM core.meeting_regions
+"""
+"""Each meeting's place in each feed's hierarchy ('' = the whole release), for the Meeting Guide feeds."""
 
 
 class ReleaseError(RuntimeError):
@@ -141,16 +166,18 @@ def _build(
     release_id: str,
     manifest_extra: dict[str, Any],
     regions: Sequence[Region],
+    source_labels: SourceLabels | None,
     previous: Path | None,
     check: Callable[[Path], dict[str, Any]] | None,
 ) -> dict[str, Any]:
     """Write every format into ``root``, gate it, then the page and the manifest; return the manifest."""
-    per_region = assign(con, list(regions))
+    assigned = assign(con, list(regions), source_labels)
     con.execute(RELEASE_SQL)
+    con.execute(LABELS_SQL)
     try:
         hsds.prepare(con)
         files: list[dict[str, Any]] = []
-        for scope in (Scope(), *(Scope(r.id, r.name) for r in regions)):
+        for scope in (Scope(), *(Scope(r.id, r.name) for r in assigned.regions)):
             scope.select(con)
             for exporter in FORMATS:
                 files += exporter.write(con, scope, root)
@@ -167,11 +194,14 @@ def _build(
             "counts": {
                 **extra.get("counts", {}),
                 "meetings": con.sql(f"SELECT count(*) FROM {RELEASE_TABLE}").fetchall()[0][0],
-                "regions": per_region,
+                "regions": assigned.counts,
+                "region_evidence": assigned.evidence,
+                "unplaced": assigned.unplaced,
+                "coordinates_conflicts": assigned.conflicts,
                 "changes": changed,
             },
         }
-        files += page.write(con, root, release_id, [(r.id, r.name) for r in regions], files, manifest)
+        files += page.write(con, root, release_id, [(r.id, r.name) for r in assigned.regions], files, manifest)
     finally:
         _drop_release_tables(con)
     manifest["files"] = files
@@ -187,10 +217,13 @@ def publish(
     keep: int = Settings.keep_releases,
     check: Callable[[Path], dict[str, Any]] | None = None,
     regions: Sequence[Region] = (),
+    source_labels: SourceLabels | None = None,
 ) -> Release:
     """Build, verify and swap in a release. Re-publishing an existing release id only repoints ``latest``.
 
-    ``regions`` are assigned to the meetings (``core.meeting_regions``) and each gets its own files.
+    Every region — the automatic ones (each state present, ``online``) and the operator's ``regions`` — is
+    assigned to the meetings (``transforms.regions.assign``, with the operator's ``source_labels``) and gets
+    its own files.
     ``check`` (the release quality gate) sees every data file before the release gets its final name; what it
     returns becomes ``manifest["quality"]``. When it raises, the files are removed and ``latest`` stays.
     """
@@ -204,7 +237,8 @@ def publish(
         tmp = releases / f".tmp-{release_id}-{os.getpid()}"
         tmp.mkdir()
         try:
-            manifest = _build(con, tmp, release_id, manifest_extra, regions, current_release(published), check)
+            manifest = _build(con, tmp, release_id, manifest_extra, regions, source_labels,
+                              current_release(published), check)  # fmt: skip
             verify(tmp)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)

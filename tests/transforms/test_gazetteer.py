@@ -56,6 +56,12 @@ def test_a_city_names_its_counties_for_regional_membership() -> None:
     assert county_codes()[county_key("NY", "Kings County")] == "36047"
 
 
+def test_a_city_that_spans_counties_counts_its_zip_codes_in_each() -> None:
+    jamaica = city_place("Jamaica", "NY", "US")  # Queens, and one Brooklyn ZIP code the Postal Service names so
+    assert jamaica.counties == {"36047", "36081"}
+    assert jamaica.county_zips["36081"] > jamaica.county_zips["36047"]
+
+
 def test_city_keys_expand_the_abbreviations_listings_use() -> None:
     assert city_key("Mt. Kisco") == city_key("Mount Kisco") == "MOUNT KISCO"
     assert city_key("E White Plains") == "EAST WHITE PLAINS"

@@ -66,7 +66,8 @@ def test_scorecard_shows_each_source_at_a_glance(warehouse, tmp_path):
     assert "dq:start_time_parseable ×1" in rows["a"]
     assert "75%" in rows["a"]  # address on 30 of 40 in-person meetings
     assert "20%" in rows["a"]  # end time as the source gave it: 8 of 40 (none invented)
-    assert "– 20% 100% 0% 10 –" in rows["a"]  # end time, types, source url, then 10 places kept unparsed
+    assert "– 20% 100% 0% 10 0 –" in rows["a"]  # end time, types, source url, 10 places kept unparsed, no
+    # coordinates that contradict their address
     assert rows["b"].startswith("b stale HTTP 500 from the server")
     assert page.count("<svg") == 1  # src-b never fetched in raw.fetches: no sparkline
     assert page.index("src-b") < page.index("src-a")  # sickest first

@@ -29,7 +29,11 @@ from warehouse.publish import PUBLISHED_COLUMNS
 SPEC_TYPES = set(json.loads((REPO / "tests" / "fixtures" / "normalize" / "spec_types.json").read_text()))
 MG_SCHEMA = REPO / "tests" / "fixtures" / "meeting_guide" / "meeting-guide.schema.json"
 HSDS_SCHEMAS = Path(hsds.__file__).parent / "hsds_schema"
-REGIONS = [r.id for r in load_regions(REPO / "regions")]
+DEMO_STATES = ["alaska", "california", "connecticut", "delaware", "massachusetts", "minnesota", "new-hampshire",
+               "new-jersey", "new-york", "pennsylvania", "vermont", "virginia", "washington", "wisconsin"]  # fmt: skip
+"""The states the demo's meetings are in: each gets its region without configuration."""
+REGIONS = [*DEMO_STATES, "online", *(r.id for r in load_regions(REPO / "regions"))]
+BOROUGHS = {"Manhattan", "Bronx", "Brooklyn", "Queens", "Staten Island"}
 CONTACT_FIELD = re.compile(r"contact_[123]_")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[a-z]{2,}", re.IGNORECASE)
 VALIDATED_SCOPE = "regions/pennsylvania/hsds"
@@ -381,6 +385,46 @@ def test_hsds_datapackage_carries_the_official_resource_schemas_and_attribution(
     assert "Open Referral" in package["sources"][0]["title"]
 
 
+# --- regional feeds ----------------------------------------------------------------------------------------
+
+
+def test_every_us_meeting_with_a_state_is_in_its_states_feed(demo_release: Path):
+    names = {r["code"]: r["name"] for r in csv.DictReader((REPO / "transforms/data/regions.csv").open())
+             if r["country"] == "US"}  # fmt: skip
+    rows = parquet_rows(demo_release / "meetings.parquet", ["region_code", "country", "regions", "region_evidence"])
+    located = [r for r in rows if r["country"] == "US" and r["region_code"]]
+    assert len(located) > 11_000
+    assert [r for r in located if names[r["region_code"]].lower().replace(" ", "-") not in r["regions"]] == []
+    unplaced = [r for r in rows if not r["regions"]]
+    assert len(unplaced) < 20 and {r["region_evidence"] for r in unplaced} == {None}
+
+
+def test_the_new_york_city_feed_is_labelled_by_borough_and_neighbourhood(demo_release: Path):
+    feed = read_json(demo_release / "meeting-guide/new-york-city.json")
+    assert len(feed) > 2500 and {m["region"] for m in feed} == BOROUGHS
+    assert all(m["regions"] == [m["region"], *([m["sub_region"]] if "sub_region" in m else [])] for m in feed)
+    neighbourhoods = {m["sub_region"] for m in feed if m["region"] == "Queens" and "sub_region" in m}
+    assert {"Astoria", "Flushing", "Jamaica"} <= neighbourhoods and not neighbourhoods & BOROUGHS
+
+
+def test_the_whole_feed_labels_meetings_state_first_so_a_region_filter_is_a_tree(demo_release: Path):
+    feed = read_json(demo_release / "meeting-guide.json")
+    tops = {m["regions"][0] for m in feed if "regions" in m}
+    assert {"New York", "California", "Pennsylvania"} <= tops and len(tops) < 20
+    state = read_json(demo_release / "meeting-guide/new-york.json")
+    assert {"Westchester County", "Brooklyn", "Manhattan"} <= {m["region"] for m in state if "region" in m}
+
+
+def test_coordinates_that_contradict_the_address_are_not_published_as_the_meetings_point(demo_release: Path):
+    rows = [r for r in parquet_rows(demo_release / "meetings.parquet") if r["coordinates_conflict"]]
+    port_chester = [r for r in rows if r["postal_code"] == "10573" and r["address_line"] == "55 Parkway Dr"]
+    assert len(port_chester) == 1 and "new-york-city" not in port_chester[0]["regions"]
+    assert {(r["geo_precision"], r["coordinates_source"], r["region_evidence"]) for r in port_chester} == {
+        ("postal", "postal", "postal_code")}  # fmt: skip
+    feed = {m["slug"]: m for m in read_json(demo_release / "meeting-guide/new-york.json")}
+    assert "latitude" not in feed[port_chester[0]["meeting_id"]]  # a ZIP centroid is not the meeting's place
+
+
 # --- CHANGES.json and the page ------------------------------------------------------------------------------
 
 
@@ -396,6 +440,14 @@ def test_the_release_page_links_every_scope_and_shows_the_quality_and_the_plot(d
         assert f'href="meeting-guide/{region}.json"' in page and f'href="regions/{region}/meetings.csv"' in page
     assert manifest["quality"]["status"] in page
     assert (demo_release / "meetings-per-weekday.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_release_page_shows_regions_their_sub_regions_the_unplaced_and_contradictions(demo_release: Path):
+    page = (demo_release / "index.html").read_text()
+    regions = page.split("<h2>Regions</h2>")[1].split("<h2>Downloads</h2>")[0]
+    assert "<code>new-york</code>" in regions and "Manhattan 1" in regions and "Empty regions: none." in regions
+    assert "Meetings in no region" in regions and "no_place" in regions and "seattle-aa-monday" in regions
+    assert "55 Parkway Dr, Port Chester, NY, 10573" in regions
 
 
 # --- fidelity of the Meeting Guide feed -----------------------------------------------------------------------

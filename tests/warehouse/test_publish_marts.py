@@ -80,7 +80,7 @@ def test_informational_parity_is_the_share_of_non_12_step_meetings(con: duckdb.D
         con.execute(
             "INSERT INTO core.meetings (meeting_id, fellowship, sources) VALUES (?, ?, [])", [meeting_id, fellowship]
         )
-        con.execute("INSERT INTO core.meeting_regions VALUES (?, 'r')", [meeting_id])
+        con.execute("INSERT INTO core.meeting_regions (meeting_id, region_id) VALUES (?, 'r')", [meeting_id])
     assert con.sql(
         "SELECT meetings, non_twelve_step, non_twelve_step_share FROM marts.informational_parity"
     ).fetchall() == [(4, 1, 0.25)]

@@ -17,6 +17,9 @@ RELEASE_TABLE = "pub_meetings"
 """Temp table of every published meeting (``warehouse.publish`` builds it once per release)."""
 SCOPE_VIEW = "pub_scope"
 """Temp view of the meetings of the scope being written."""
+LABELS_TABLE = "pub_labels"
+"""Temp table (meeting_id, scope, labels): each meeting's place in each feed's region hierarchy (scope '' is
+the whole release, else a region id); ``warehouse.publish`` builds it from ``transforms.regions``' output."""
 BATCH_ROWS = 50_000
 CHUNK_BYTES = 1 << 20
 

@@ -27,7 +27,16 @@ from foundation.model import WEEKDAYS
 from foundation.sql import sql_text
 from transforms.crosswalk import ANY, type_rows
 from transforms.recurrence import WEEK_NAMES
-from warehouse.exporters.common import SCOPE_VIEW, Scope, file_entry, hhmm_sql, json_sql, target, write_json_items
+from warehouse.exporters.common import (
+    LABELS_TABLE,
+    SCOPE_VIEW,
+    Scope,
+    file_entry,
+    hhmm_sql,
+    json_sql,
+    target,
+    write_json_items,
+)
 
 REMOVED_CODES = frozenset({"ONL"})
 """Crosswalk codes of the Meeting Guide scheme that are no longer in the spec."""
@@ -85,6 +94,12 @@ def monthly_note_sql() -> str:
     )
 
 
+LABELS = "scope_labels"
+"""The column of the scope's view that holds a meeting's place in the feed's hierarchy (``write``)."""
+PLACE = ("city", "region_code", "postal_code", "latitude", "longitude", "source_regions")
+"""The canonical fields a meeting's place in a region hierarchy is derived from."""
+
+
 FIELDS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("name", "name", ("name",)),
     ("slug", "meeting_id", ()),
@@ -121,7 +136,9 @@ FIELDS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("conference_url_notes", "conference_url_notes", ("conference_url_notes",)),
     ("conference_phone", "conference_phone", ("conference_phone",)),
     ("conference_phone_notes", "conference_phone_notes", ("conference_phone_notes",)),
-    ("region", "city", ("city",)),
+    ("region", f"{LABELS}[1]", PLACE),
+    ("sub_region", f"{LABELS}[2]", PLACE),
+    ("regions", f"CASE WHEN len({LABELS}) > 0 THEN {LABELS} END", PLACE),
     ("entity", "entity", ("entity",)),
     ("entity_url", "entity_url", ("entity_url",)),
     ("entity_email", "entity_email", ("entity_email",)),
@@ -132,14 +149,21 @@ FIELDS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("url", "source_url", ("source_url",)),
 )  # fmt: skip
 """(key, SQL over a published meeting, the canonical fields it reads): one Meeting Guide meeting object.
-``region`` stays the city here: the release's regional labels (borough, neighbourhood) are the regions'
-job; the source's own labels are published in the tables as ``source_regions``."""
+``regions`` is the meeting's place in the feed's hierarchy (``transforms.regions``: the national feed [state,
+county, city, neighbourhood], a state's the same without the state, an operator region's [borough or city,
+neighbourhood]), ``region`` and ``sub_region`` its first two levels; the source's own labels are published in
+the tables as ``source_regions``."""
 DERIVED = {
     "slug": "the release's stable meeting id (unique in every feed; the source's own key is in `sources`)",
     "timezone": "the canonical zone, also when derived (`timezone_source` in the tables says how)",
     "attendance_option": "the canonical attendance, also when derived from types and address",
     "approximate": 'from attendance: "no" for in-person and hybrid meetings, so apps show them in person',
-    "region": "the city (regional labels are the regions' job)",
+    "region": "the first level of the meeting's place in the feed's hierarchy: the state in the whole "
+    "release and the online feed; the county (a borough in New York City) in a state's; the borough or city in "
+    "an operator region's (`new-york-city`: Manhattan, Bronx, Brooklyn, Queens, Staten Island)",
+    "sub_region": "the second level: the county in the whole release, the city or neighbourhood below a "
+    "county, the neighbourhood below a borough or city (from the city or the source's own labels)",
+    "regions": "every level, most general first (apps that read it show a region tree)",
     "types": "the canonical attributes mapped back to spec codes (unknown codes stay in the tables)",
 }
 """Keys whose value the release derives (documented in the data dictionary), even when the source gave one."""
@@ -156,5 +180,10 @@ def path_of(scope: Scope) -> str:
 
 def write(con: duckdb.DuckDBPyConnection, scope: Scope, root: Path) -> list[dict[str, Any]]:
     path = target(root, path_of(scope))
-    rows = write_json_items(con, f"SELECT {meeting_sql()} FROM {SCOPE_VIEW} ORDER BY meeting_id", path, "[\n", "\n]")
+    labelled = (
+        f"SELECT s.*, coalesce(l.labels, []::VARCHAR[]) AS {LABELS} FROM {SCOPE_VIEW} s "
+        f"LEFT JOIN {LABELS_TABLE} l ON l.meeting_id = s.meeting_id AND l.scope = {sql_text(scope.region or '')}"
+    )
+    rows = write_json_items(con, f"SELECT {meeting_sql()} FROM ({labelled}) ORDER BY meeting_id", path, "[\n",
+                            "\n]")  # fmt: skip
     return [file_entry(root, path, rows)]

@@ -1,4 +1,5 @@
-"""The release page: ``index.html`` (counts, quality verdict, sources, downloads per region) and
+"""The release page: ``index.html`` (counts, quality verdict, regions — their meetings, sub-regions and evidence,
+the empty ones, the meetings in none and why —, sources, downloads per region) and
 ``meetings-per-weekday.png`` (a heat map of meetings per weekday and region), static files a person can open
 from the release folder or any web server.
 
@@ -17,6 +18,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from foundation.model import WEEKDAYS
+from warehouse import operator_report
 from warehouse.exporters.common import RELEASE_TABLE, file_entry
 
 PAGE = "index.html"
@@ -100,6 +102,50 @@ def _quality(quality: dict[str, Any] | None) -> str:
     return f'<p>Status: <strong style="color:{colour}">{html.escape(status)}</strong></p><ul>{failed}</ul>'
 
 
+KIND = {"state": "state", "province": "province", "country": "country", "online": "online",
+        "operator": "regions/*.yaml"}  # fmt: skip
+
+
+def _regions(con: duckdb.DuckDBPyConnection) -> str:
+    """Every region with its meetings, sub-regions and evidence; the empty ones; the meetings in none and why;
+    coordinates that contradict their address."""
+    rows, empty = [], []
+    for region_id, name, kind, meetings, subs, evidence in operator_report.regions(con):
+        if not meetings:
+            empty.append(f"{html.escape(name)} (<code>{html.escape(region_id)}</code>)")
+        zero = [s for s in subs.split(", ") if s.endswith(" 0")] if subs else []
+        empty += [f"{html.escape(name)} › {html.escape(s.removesuffix(' 0'))}" for s in zero]
+        rows.append(f"<tr><th>{html.escape(name)}</th><td><code>{html.escape(region_id)}</code></td>"
+                    f"<td>{KIND.get(kind, kind)}</td><td>{meetings}</td><td>{html.escape(subs)}</td>"
+                    f"<td>{html.escape(evidence)}</td></tr>")  # fmt: skip
+    unplaced = "".join(
+        f"<tr><td>{html.escape(reason)}</td><td>{html.escape(source)}</td><td>{n}</td><td>{html.escape(why)}</td>"
+        f"<td>{html.escape(example)}</td></tr>"
+        for reason, source, n, why, example in operator_report.unplaced(con)
+    )
+    conflicts = "".join(
+        f"<tr><td>{html.escape(source)}</td><td>{n}</td><td>{html.escape(examples)}</td></tr>"
+        for source, n, examples in operator_report.coordinate_conflicts(con)
+    )
+    return f"""<table><tr><th>region</th><th>feed</th><th>from</th><th>meetings</th><th>sub-regions</th>
+<th>located by</th></tr>
+{"".join(rows)}
+</table>
+<p>Empty regions: {", ".join(empty) or "none"}.</p>
+<h3>Meetings in no region</h3>
+{
+        f"<table><tr><th>reason</th><th>source</th><th>meetings</th><th>why</th><th>example</th></tr>{unplaced}</table>"
+        if unplaced
+        else "<p>None: every meeting is in a regional feed.</p>"
+    }
+<h3>Coordinates that contradict the address</h3>
+{
+        f"<table><tr><th>source</th><th>meetings</th><th>address → where the point lies</th></tr>{conflicts}</table>"
+        if conflicts
+        else "<p>None.</p>"
+    }"""
+
+
 def _sources(sources: list[dict[str, Any]]) -> str:
     """One row per source; a link-only source links to its own finder (it is listed, never fetched)."""
     rows = []
@@ -137,6 +183,15 @@ since the previous release (<a href="CHANGES.json">CHANGES.json</a>) ·
 <a href="manifest.json">manifest.json</a> (checksums, sources, quality)</p>
 <h2>Quality</h2>
 {_quality(manifest.get("quality"))}
+<h2>Regions</h2>
+<p>One feed per US state and territory present, per province or country elsewhere, <code>online</code>, and the
+operator's regions (<code>regions/*.yaml</code>). A meeting is located by its best evidence — its coordinates,
+else its ZIP code, else its city and state, else the source's own region label, else its state — and
+coordinates far from every county its address names are set aside (the address wins). In the Meeting Guide
+feeds, <code>regions</code> is the meeting's place in the feed's hierarchy: state › county › city ›
+neighbourhood for all meetings and online ones, county › city › neighbourhood in a state's feed, borough or
+city › neighbourhood in an operator's region.</p>
+{_regions(con)}
 <h2>Downloads</h2>
 <p>Per scope: the meetings as Parquet, CSV and GeoJSON, the Meeting Guide feed, and Open Referral HSDS 3
 (<code>datapackage.json</code> with its CSV tables, and <code>services.json</code>).</p>

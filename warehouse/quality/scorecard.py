@@ -53,6 +53,12 @@ SOURCES_SQL = f"""
         SELECT p.source_id, count(DISTINCT m.meeting_id) AS meetings
         FROM core.meetings m, unnest(m.sources) AS u(p) WHERE m.status = 'active' GROUP BY p.source_id
     ),
+    conflicts AS (
+        SELECT p.source_id, count(DISTINCT m.meeting_id) AS meetings
+        FROM core.meetings m, unnest(m.sources) AS u(p)
+        JOIN core.meeting_places c ON c.meeting_id = m.meeting_id
+        WHERE c.coordinates_conflict GROUP BY p.source_id
+    ),
     reasons AS (
         SELECT source_id, fetch_id, list(reason || ' ×' || n ORDER BY n DESC, reason)[:3] AS top
         FROM (SELECT source_id, fetch_id, reason, count(*) AS n FROM core.quarantine GROUP BY ALL)
@@ -60,12 +66,13 @@ SOURCES_SQL = f"""
     )
     SELECT s.source_id, s.last_status, s.last_reason, s.last_good_at, n.parsed, n.quarantined,
            coalesce(p.meetings, 0), r.top, c.source_updated_at, coalesce(c.address_unparsed, 0),
-           {", ".join(f"c.c{i}" for i in range(len(COMPLETENESS)))}
+           coalesce(x.meetings, 0), {", ".join(f"c.c{i}" for i in range(len(COMPLETENESS)))}
     FROM ops.source_state s
     LEFT JOIN ops.normalized_fetches n ON n.fetch_id = s.current_fetch_id
     LEFT JOIN published p ON p.source_id = s.source_id
     LEFT JOIN reasons r ON r.source_id = s.source_id AND r.fetch_id = s.current_fetch_id
     LEFT JOIN completeness c ON c.source_id = s.source_id
+    LEFT JOIN conflicts x ON x.source_id = s.source_id
     ORDER BY s.source_id
 """
 TREND_SQL = f"""
@@ -95,6 +102,8 @@ class SourceCard:
     source_updated_at: datetime | None
     address_unparsed: int
     """Current records whose place we could not parse (published as the source wrote it, still in person)."""
+    coordinate_conflicts: int
+    """Published meetings whose coordinates contradict their address (``transforms.regions``: the address wins)."""
     completeness: dict[str, float | None]
     trend: list[dict[str, Any]]
     checks: list[tuple[str, str, int]]
@@ -116,12 +125,12 @@ def source_cards(con: duckdb.DuckDBPyConnection, now: datetime) -> list[SourceCa
             checks.setdefault(sid, []).append((label, severity, n))
     cards = []
     for row in con.sql(SOURCES_SQL).fetchall():
-        sid, status, reason, good, parsed, quarantined, published, top, updated, unparsed = row[:10]
+        sid, status, reason, good, parsed, quarantined, published, top, updated, unparsed, conflicts = row[:11]
         status = shown_status(status, good, now)
         cards.append(
             SourceCard(
                 sid, status or "unknown", reason, good, parsed, quarantined, published, top or [], updated,
-                unparsed, dict(zip(COMPLETENESS, row[10:], strict=True)), trends.get(sid, []),
+                unparsed, conflicts, dict(zip(COMPLETENESS, row[11:], strict=True)), trends.get(sid, []),
                 sorted(checks.get(sid, []), key=lambda c: (c[1] != "critical", -c[2])),
             )
         )  # fmt: skip
@@ -192,6 +201,7 @@ def _card_row(card: SourceCard, now: datetime) -> str:
         f'<div class="small">{"<br>".join(escape(r) for r in card.top_reasons)}</div></td>',
         *(_pct(card.completeness[k]) for k in COMPLETENESS),
         f'<td class="num{" warn" if card.address_unparsed else ""}">{card.address_unparsed}</td>',
+        f'<td class="num{" warn" if card.coordinate_conflicts else ""}">{card.coordinate_conflicts}</td>',
         f"<td>{_age(updated.replace(tzinfo=updated.tzinfo or UTC), now) if updated else '–'}</td>",
         f"<td>{checks or '<span class=good>none</span>'}</td>",
         f"<td>{sparkline(card.trend)}</td>",
@@ -212,7 +222,7 @@ def render(cards: list[SourceCard], quality: dict[str, Any], run_id: str, now: d
     )
     status = quality["status"]
     columns = ("source", "status", "last good fetch", "records → published", "quarantine", *COMPLETENESS,
-               "address unparsed", "source updated", "failing checks",
+               "address unparsed", "coordinates contradict address", "source updated", "failing checks",
                f"records, last {TREND_FETCHES} fetches")  # fmt: skip
     header = "".join(f"<th>{escape(h)}</th>" for h in columns)
     return f"""<!doctype html>
@@ -245,6 +255,8 @@ quality <b class="{"good" if status == "passed" else "warn" if status == "warnin
 applies to (address, postal code, coordinates: in person and hybrid; online access: online and hybrid), as the
 source gave it (end time: the source's end or duration; nothing is invented). Address unparsed: places we could
 not read into a street address, published as the source wrote them (the meetings stay in person).
+Coordinates contradict address: published meetings whose point lies far from every county their address
+names (ZIP code, city, region labels); the address places them, and the release publishes no rooftop point.
 Quarantine: share of parsed records set aside, with the top reasons (<code>dq:</code> = a staging expectation).
 Source updated: the newest update stamp the source gives its meetings. Sparkline: records per fetch; orange =
 held by the volume guard, red = failed.</p>
