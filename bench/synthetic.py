@@ -604,9 +604,8 @@ def routes_of(feed: Feed) -> dict[str, tuple[str, str]]:
     """URL path (with query) → (part name, content type); the registry URL is the first path's base."""
     sid = feed.source_id
     if feed.family == "bmlt":
-        return {
-            bmlt.endpoint(f"/{sid}/main_server/", switcher): (part, JSON) for part, switcher in bmlt.SWITCHERS.items()
-        }
+        # The search body is a bare list (a server that ignores get_used_formats): the fetch asks GetFormats too.
+        return {url: (part, JSON) for part, url in bmlt.urls(f"/{sid}/main_server/").items()}
     if feed.family == "tsml_csv":
         return {f"/{sid}/export/meetings.tsv": ("meetings", TSV)}
     return {f"/{sid}/wp-admin/admin-ajax.php?action=meetings": ("meetings", JSON)}

@@ -5,10 +5,17 @@ means null; ``weekday_tinyint`` is 1 = Sunday … 7 = Saturday; per-server forma
 world ids through ``format_shared_id_list`` → GetFormats ``id`` → ``world_id`` (the key string is kept
 when a format has no world id, so the crosswalk can still count it). The meeting's service body
 (GetServiceBodies: name, url, helpline) is the service entity responsible for the listing.
+
+A server costs two requests, whatever its number of service bodies: one ``GetSearchResults`` without a
+service-body filter (every published meeting of the server) with ``get_used_formats=1``, which makes the
+answer ``{"meetings": [...], "formats": [...]}`` with exactly the formats those meetings use, and one
+``GetServiceBodies``. A server that ignores ``get_used_formats`` answers a bare list; only then is
+``GetFormats`` asked as well (three requests, as every server cost before).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable
@@ -90,29 +97,76 @@ SWITCHERS = {
     "formats": "GetFormats",
     "service_bodies": "GetServiceBodies",
 }
+"""Snapshot part → the semantic API call that answered it."""
+SEARCH_OPTIONS = "&get_used_formats=1"
+"""Asked with every search: the formats its meetings use come in the same answer (no ``GetFormats`` call)."""
 
 
 def endpoint(root_url: str, switcher: str) -> str:
     return f"{root_url.rstrip('/')}/client_interface/json/?switcher={switcher}"
 
 
+def urls(root_url: str) -> dict[str, str]:
+    """Part → the URL the fetch asks for it (``formats`` only of a server that ignores ``get_used_formats``)."""
+    return {
+        name: endpoint(root_url, switcher) + (SEARCH_OPTIONS if name == "meetings" else "")
+        for name, switcher in SWITCHERS.items()
+    }
+
+
 def fetch(source: Source, get: Callable[[str, str], SnapshotPart]) -> list[SnapshotPart]:
-    return [get(name, endpoint(source.url, switcher)) for name, switcher in SWITCHERS.items()]
+    """Every meeting and the formats they use in one search, then the service bodies: two requests."""
+    plan = urls(source.url)
+    meetings = get("meetings", plan["meetings"])
+    formats = [] if _has_used_formats(meetings.body) else [get("formats", plan["formats"])]
+    return [meetings, *formats, get("service_bodies", plan["service_bodies"])]
 
 
-def _json_list(snapshot: Snapshot, name: str) -> list[dict[str, Any]]:
+def _has_used_formats(body: bytes) -> bool:
+    """The search answered with its formats (``get_used_formats``), or with something no format list can save.
+
+    A body that is not JSON fails its parse anyway, so asking ``GetFormats`` for it would be a wasted request.
+    """
+    try:
+        data = json.loads(body.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return True
+    if isinstance(data, dict) and isinstance(data.get("meetings"), list):
+        return isinstance(data.get("formats"), list)
+    return not isinstance(data, list)
+
+
+def _json(snapshot: Snapshot, name: str) -> tuple[SnapshotPart, Any]:
     part = snapshot.part(name)
     try:
-        data = json.loads(part.body.decode("utf-8-sig"))
+        return part, json.loads(part.body.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ParseError(
             snapshot.source_id, f"{part.url} is not valid JSON ({exc}); is it a BMLT root server?"
         ) from exc
-    if isinstance(data, dict) and isinstance(data.get("meetings"), list):  # GetSearchResults with get_formats
-        data = data["meetings"]
+
+
+def _objects(snapshot: Snapshot, part: SnapshotPart, data: Any) -> list[dict[str, Any]]:
     if not isinstance(data, list) or not all(isinstance(x, dict) for x in data):
-        raise ParseError(snapshot.source_id, f"{part.url}: expected a JSON array of objects ({SWITCHERS[name]})")
+        raise ParseError(snapshot.source_id, f"{part.url}: expected a JSON array of objects ({SWITCHERS[part.name]})")
     return data
+
+
+def _json_list(snapshot: Snapshot, name: str) -> list[dict[str, Any]]:
+    return _objects(snapshot, *_json(snapshot, name))
+
+
+def _meetings_and_formats(snapshot: Snapshot) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The search's meetings, and the formats: ``GetFormats`` when it was asked (older snapshots, servers
+    that ignore ``get_used_formats``), else the ones the search answered with."""
+    part, data = _json(snapshot, "meetings")
+    used = None
+    if isinstance(data, dict) and isinstance(data.get("meetings"), list):  # the get_used_formats envelope
+        data, used = data["meetings"], data.get("formats")
+    meetings = _objects(snapshot, part, data)
+    if used is None or any(p.name == "formats" for p in snapshot.parts):
+        return meetings, _json_list(snapshot, "formats")
+    return meetings, _objects(snapshot, dataclasses.replace(part, name="formats"), used)
 
 
 def _blank_to_none(item: dict[str, Any]) -> dict[str, Any]:
@@ -161,8 +215,8 @@ def _types(item: dict[str, Any], codes: dict[str, str]) -> list[str]:
 
 
 def parse(snapshot: Snapshot) -> list[SourceRecord]:
-    meetings = _json_list(snapshot, "meetings")
-    codes = format_codes(_json_list(snapshot, "formats"))
+    meetings, formats = _meetings_and_formats(snapshot)
+    codes = format_codes(formats)
     entities = _entities(snapshot)
     records = []
     for raw in meetings:

@@ -9,9 +9,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 @contextmanager
-def serve(routes: dict[str, tuple[int, bytes, str]]) -> Iterator[str]:
-    """Serve ``routes`` (path with query → (status, body, content type)) on 127.0.0.1; yields the base URL."""
-    seen: list[str] = []
+def serve(routes: dict[str, tuple[int, bytes, str]], seen: list[str] | None = None) -> Iterator[str]:
+    """Serve ``routes`` (path with query → (status, body, content type)) on 127.0.0.1; yields the base URL.
+
+    Each request's path (with query) is appended to ``seen`` when given, so a test can count what was asked."""
+    seen = [] if seen is None else seen
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:

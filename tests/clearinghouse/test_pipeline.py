@@ -13,6 +13,8 @@ import pytest
 import yaml
 
 from clearinghouse.cli import main
+from extractors.bmlt import SWITCHERS
+from extractors.bmlt import urls as bmlt_urls
 from tests.conftest import SNAPSHOTS
 from tests.support import serve
 from warehouse import normalize, operator_report
@@ -25,7 +27,8 @@ GNY = {name: (SNAPSHOTS / "gny-na" / f"{name}.json").read_bytes() for name in
 
 
 def routes() -> dict[str, tuple[int, bytes, str]]:
-    bmlt = {f"/na/client_interface/json/?switcher={n}": (200, body, JSON) for n, body in GNY.items()}
+    # A legacy server: its search answers a bare list, so the fetch asks GetFormats as well.
+    bmlt = {bmlt_urls("/na/")[part]: (200, GNY[switcher], JSON) for part, switcher in SWITCHERS.items()}
     return {
         **bmlt,
         "/nepa.json": (200, NEPA, JSON),

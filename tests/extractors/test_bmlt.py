@@ -377,35 +377,84 @@ def test_endpoint_with_or_without_trailing_slash(root: str) -> None:
     assert bmlt.endpoint(root, "GetSearchResults") == expected
 
 
-def _fetch() -> tuple[list[tuple[str, str]], list[SnapshotPart]]:
+RECORDED = Path(__file__).parents[1] / "fixtures" / "bmlt" / "recorded"
+MODERN_SEARCH = (RECORDED / "meeting-search-42.867970-day2.json").read_bytes()
+"""A modern server's search asked with ``get_used_formats=1``: ``{"meetings": [...], "formats": [...]}``."""
+
+
+def _fetch(search: bytes = b"[]") -> tuple[list[tuple[str, str]], list[SnapshotPart]]:
     source = Source(id="gny-na", name="GNY", fellowship="NA", kind="bmlt", url=ROOT)
     calls: list[tuple[str, str]] = []
 
     def get(name: str, url: str) -> SnapshotPart:
         calls.append((name, url))
-        return SnapshotPart(name, url, b"[]")
+        return SnapshotPart(name, url, search if name == "meetings" else b"[]")
 
     parts = bmlt.fetch(source, get)
     return calls, parts
 
 
-def test_fetch_asks_for_exactly_three_parts() -> None:
-    calls, _ = _fetch()
-    assert [name for name, _ in calls] == ["meetings", "formats", "service_bodies"]
-
-
-def test_fetch_urls() -> None:
-    calls, _ = _fetch()
-    assert [url for _, url in calls] == [
-        _url("GetSearchResults"),
-        _url("GetFormats"),
-        _url("GetServiceBodies"),
+def test_a_server_that_answers_the_used_formats_costs_two_requests() -> None:
+    calls, _ = _fetch(MODERN_SEARCH)
+    assert calls == [
+        ("meetings", _url("GetSearchResults") + "&get_used_formats=1"),
+        ("service_bodies", _url("GetServiceBodies")),
     ]
+
+
+@pytest.mark.parametrize("search", [b"[]", GNY_MEETINGS, json.dumps({"meetings": []}).encode()],
+                         ids=["empty", "legacy list", "envelope without formats"])  # fmt: skip
+def test_a_server_that_ignores_get_used_formats_is_asked_for_its_formats(search: bytes) -> None:
+    calls, _ = _fetch(search)
+    assert calls == [
+        ("meetings", _url("GetSearchResults") + "&get_used_formats=1"),
+        ("formats", _url("GetFormats")),
+        ("service_bodies", _url("GetServiceBodies")),
+    ]
+
+
+def test_a_search_that_is_not_json_asks_no_formats_and_fails_its_parse() -> None:
+    calls, parts = _fetch(b"<html>Service Unavailable</html>")
+    assert [name for name, _ in calls] == ["meetings", "service_bodies"]
+    snapshot = Snapshot("t", "f1", datetime(2026, 1, 1, tzinfo=UTC), tuple(parts))
+    with pytest.raises(ParseError, match="is not valid JSON"):
+        bmlt.parse(snapshot)
 
 
 def test_fetch_returns_what_get_returned() -> None:
     calls, parts = _fetch()
     assert [(p.name, p.url) for p in parts] == calls
+
+
+def test_a_recorded_search_with_its_used_formats_parses_without_get_formats() -> None:
+    """The recorded modern server's search (envelope shape): no formats part is needed, and a GetFormats part
+    changes nothing."""
+    search = SnapshotPart("meetings", _url("GetSearchResults") + "&get_used_formats=1", MODERN_SEARCH)
+    bodies = SnapshotPart("service_bodies", _url("GetServiceBodies"), (RECORDED / "service-bodies.json").read_bytes())
+    formats = SnapshotPart("formats", _url("GetFormats"), (RECORDED / "formats.json").read_bytes())
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    two = bmlt.parse(Snapshot("t", "f1", when, (search, bodies)))
+    three = bmlt.parse(Snapshot("t", "f1", when, (search, formats, bodies)))
+
+    assert len(two) == len(json.loads(MODERN_SEARCH)["meetings"]) == 53
+    assert [(r.source_key, r.types) for r in two] == [(r.source_key, r.types) for r in three]
+    assert any(r.types for r in two), "its meetings carry format key strings (no shared ids in this answer)"
+
+
+def test_used_formats_map_format_ids_to_world_ids_as_get_formats_does() -> None:
+    """GNY's search in the ``get_used_formats`` envelope (built here from its recorded search and GetFormats: the
+    rows of the format ids its meetings use) gives every meeting the types the three-request fetch gives."""
+    meetings = json.loads(GNY_MEETINGS)
+    used_ids = {i.strip() for m in meetings for i in (m.get("format_shared_id_list") or "").split(",") if i.strip()}
+    used = [f for f in json.loads(GNY_FORMATS) if f["id"] in used_ids]
+    envelope = json.dumps({"meetings": meetings, "formats": used}).encode()
+    search = SnapshotPart("meetings", _url("GetSearchResults") + "&get_used_formats=1", envelope)
+    bodies = SnapshotPart("service_bodies", _url("GetServiceBodies"), GNY_SERVICE_BODIES)
+    two = bmlt.parse(Snapshot("t", "f1", datetime(2026, 1, 1, tzinfo=UTC), (search, bodies)))
+
+    assert len(used_ids) > 20 and len({f["id"] for f in used}) == len(used_ids)
+    assert [(r.source_key, r.types) for r in two] == [(r.source_key, r.types) for r in _gny()]
+    assert any(t in ("CLOSED", "OPEN") for r in two for t in r.types)
 
 
 def test_fetch_urls_are_the_recorded_snapshot_urls() -> None:

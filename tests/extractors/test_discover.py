@@ -251,7 +251,7 @@ def _root_server(prefix: str, search: Path, formats: bytes, bodies: bytes) -> di
     api = f"/{prefix}/client_interface/json/?switcher="
     kind = "application/json"
     return {
-        api + "GetSearchResults": (200, search.read_bytes(), kind),
+        api + "GetSearchResults&get_used_formats=1": (200, search.read_bytes(), kind),
         api + "GetFormats": (200, formats, kind),
         api + "GetServiceBodies": (200, bodies, kind),
     }
