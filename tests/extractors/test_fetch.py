@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from extractors import bmlt
 from extractors.archive import Archive
 from extractors.fetch import accept_held, fetch_source, read_records_table, replay_source
 from extractors.http import PoliteClient
@@ -98,3 +99,41 @@ def test_feed_keys_never_reach_the_archive(home: Path, monkeypatch: pytest.Monke
     assert record.status == "ok"
     for path in (home / "raw").rglob("*.json"):
         assert "s3cret-key-123" not in path.read_text(errors="replace"), path
+
+
+# --- how many requests a BMLT root server costs ------------------------------------------------------------
+
+BMLT = Path(__file__).parents[1] / "fixtures" / "bmlt" / "recorded"
+MODERN = {  # the recorded modern server (44 service bodies): its search answers with the formats it uses
+    "meetings": (BMLT / "meeting-search-42.867970-day2.json").read_bytes(),
+    "formats": (BMLT / "formats.json").read_bytes(),
+    "service_bodies": (BMLT / "service-bodies.json").read_bytes(),
+}
+LEGACY = {  # Greater New York's legacy export (44 service bodies, 1,555 meetings): its search is a bare list
+    part: (SNAPSHOTS / "gny-na" / f"{switcher}.json").read_bytes() for part, switcher in bmlt.SWITCHERS.items()
+}
+
+
+def _root_server(answers: dict[str, bytes]) -> dict[str, tuple[int, bytes, str]]:
+    return {url: (200, answers[part], "application/json") for part, url in bmlt.urls("/main_server/").items()}
+
+
+@pytest.mark.parametrize(
+    ("answers", "asked", "records"),
+    [(MODERN, ["meetings", "service_bodies"], 53), (LEGACY, ["meetings", "formats", "service_bodies"], 1555)],
+    ids=["modern: search with its formats + service bodies", "legacy: search + GetFormats + service bodies"],
+)
+def test_a_root_server_with_many_service_bodies_costs_at_most_three_requests(
+    home: Path, answers: dict[str, bytes], asked: list[str], records: int
+):
+    """One unfiltered search covers all 44 service bodies; every answer is archived byte for byte."""
+    assert len(json.loads(answers["service_bodies"])) == 44
+    seen: list[str] = []
+    with serve(_root_server(answers), seen) as base:
+        record = fetch(Source(id="ny-na", name="NY", fellowship="NA", kind="bmlt", url=base + "/main_server/"))
+
+    assert record.status == "ok" and record.records == records
+    assert seen == ["/robots.txt"] + [bmlt.urls("/main_server/")[part] for part in asked]
+    assert [p.name for p in record.parts] == asked
+    for part in record.parts:
+        assert (home / "raw" / part.path).read_bytes() == answers[part.name], part.name
