@@ -59,6 +59,13 @@ def print_summary(summary: dict[str, Any], out: Console | None = None) -> None:
             out.print(f"  {url}", soft_wrap=True, highlight=False)
 
 
+def _at_least_one(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value}: at least 1")
+    return number
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     replay = replay_day(args.replay) if args.replay is not None else None
     sources = pipeline.registry(args.sources, args.only)
@@ -305,7 +312,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--sources", type=Path, help="registry YAML file or folder (default: $CLEARINGHOUSE_SOURCES)")
     run.add_argument("--only", nargs="+", metavar="ID", help="run only these source ids")
     run.add_argument("--replay", metavar="YYYY-MM-DD", help="re-parse that day's archived snapshots, no network")
-    run.add_argument("--workers", type=int, default=8, help="concurrent fetches (per-host politeness still holds)")
+    run.add_argument("--workers", type=_at_least_one, metavar="N",
+                     help="hosts fetched at once (default: $CLEARINGHOUSE_FETCH_WORKERS, 8); one request at a time "
+                     "per host either way")  # fmt: skip
     run.set_defaults(func=cmd_run)
 
     airflow_run = sub.add_parser("airflow-run", help="run the nightly DAG once through Airflow (`make run`)")

@@ -17,13 +17,12 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import duckdb
 
 from extractors.archive import FetchRecord
 from extractors.fetch import ParsePool, SnapshotParser, fetch_source, parse_to_records_file, replay_source
-from extractors.http import PoliteClient
+from extractors.http import PoliteClient, host_of
 from extractors.registry import cached_registry, select
 from foundation.paths import replay_day as checked_day
 from foundation.settings import Settings, settings
@@ -53,20 +52,38 @@ def fetch_one(source: Source, cfg: Settings | None = None, replay_day: str | Non
         client.close()
 
 
-def _origin(source: Source) -> str:
-    parts = urlsplit(source.url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
+def _by_host(sources: Iterable[Source]) -> dict[str, list[Source]]:
+    """Sources grouped by the host their politeness counts against (``extractors.http.host_of``)."""
+    hosts: dict[str, list[Source]] = {}
+    for source in sources:
+        hosts.setdefault(host_of(source.url), []).append(source)
+    return hosts
+
+
+def fetch_batches(sources: list[Source], hosts_per_batch: int | None = None) -> list[list[str]]:
+    """Source ids in batches of whole hosts, at most ``hosts_per_batch`` hosts each (default
+    ``CLEARINGHOUSE_FETCH_WORKERS``), the busiest hosts first.
+
+    The nightly DAG maps one fetch task over each batch, and the task fetches its hosts in parallel
+    (``fetch_all``). A host is never split between batches, so two tasks never queue on one host's lease
+    while a worker slot idles; and the batches stay far below Airflow's ``max_map_length`` (1024) with
+    thousands of sources. Under ``airflow dags test`` (``make run``), which runs mapped tasks one after
+    another, a night costs the sum of the batches' slowest hosts instead of the sum of every source.
+    """
+    hosts = sorted(_by_host(sources).values(), key=len, reverse=True)
+    size = max(1, hosts_per_batch or settings().fetch_workers)
+    return [[s.id for host in hosts[i : i + size] for s in host] for i in range(0, len(hosts), size)]
 
 
 def fetch_all(
     sources: list[Source],
     cfg: Settings | None = None,
     replay_day: str | None = None,
-    workers: int = 8,
+    workers: int | None = None,
     on_done: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Fetch sources concurrently with one shared polite client: up to ``workers`` hosts at once, one source
-    at a time per host.
+    """Fetch sources concurrently with one shared polite client: up to ``workers`` hosts at once (default
+    ``CLEARINGHOUSE_FETCH_WORKERS``), one source at a time per host.
 
     The client serializes requests to a host (its delay must hold between them), so a second thread on a
     busy host would only wait while another host idles. The idle host with the most sources left goes
@@ -74,15 +91,15 @@ def fetch_all(
     source is its own queue. With many sources, snapshots are parsed in one worker process per core.
     """
     cfg = cfg or settings()
+    workers = workers or cfg.fetch_workers
     replay_day = checked_day(replay_day) if replay_day else None
     client = PoliteClient.from_settings(cfg)
     cores = os.cpu_count() or 1
     parse_pool = ParsePool(cores) if cores > 1 and len(sources) >= PARSE_POOL_MIN_SOURCES else None
     parse: SnapshotParser = parse_pool or parse_to_records_file
     results: list[dict[str, Any]] = []
-    queues: dict[str, deque[Source]] = {}
-    for source in sources:
-        queues.setdefault(source.id if replay_day else _origin(source), deque()).append(source)
+    groups = {s.id: [s] for s in sources} if replay_day else _by_host(sources)
+    queues = {key: deque(group) for key, group in groups.items()}
     idle = [(-len(queue), key) for key, queue in queues.items()]
     heapq.heapify(idle)
 

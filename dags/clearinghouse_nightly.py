@@ -2,7 +2,8 @@
 ### clearinghouse_nightly
 
 Gathers every enabled source of the registry into one release:
-`fetch` (one mapped task per source, raw files only, pool `clearinghouse_fetch`) → `load` → `normalize`
+`fetch` (one mapped task per batch of whole hosts, `CLEARINGHOUSE_FETCH_WORKERS` hosts fetched in parallel
+inside each, one request at a time per host; raw files only, pool `clearinghouse_fetch`) → `load` → `normalize`
 (staging suite: bad records quarantined by expectation) → `resolve` → `quality` (core suite: a critical failure
 stops here) → `publish` (release suite on the built files before `latest` moves; updates the release Asset).
 Every task after `fetch` writes the warehouse and runs in the one-slot `duckdb_writer` pool.
@@ -55,31 +56,31 @@ from clearinghouse.wiring import (
 )
 def clearinghouse_nightly():
     @task(pool="default_pool")
-    def list_sources() -> list[str]:
-        from clearinghouse.pipeline import registry
+    def list_sources() -> list[list[str]]:
+        from clearinghouse.pipeline import fetch_batches, registry
 
-        return [s.id for s in registry(only=get_current_context()["params"]["only"] or None)]
+        return fetch_batches(registry(only=get_current_context()["params"]["only"] or None))
 
     @task(
         pool=FETCH_POOL,
         retries=3,
         retry_delay=timedelta(minutes=1),
         retry_exponential_backoff=True,
-        map_index_template="{{ source_id }}",
+        map_index_template="{{ batch }}",
     )
-    def fetch(source_id: str) -> dict:
-        from clearinghouse.pipeline import fetch_one, registry
+    def fetch(source_ids: list[str]) -> list[dict]:
+        from clearinghouse.pipeline import fetch_all, registry
 
         context = get_current_context()
-        context["source_id"] = source_id  # type: ignore[typeddict-unknown-key]  (names the mapped task)
-        (source,) = registry(only=[source_id])
-        return fetch_one(source, replay_day=context["params"]["replay_date"])
+        more = f" +{len(source_ids) - 1}" if len(source_ids) > 1 else ""
+        context["batch"] = source_ids[0] + more  # type: ignore[typeddict-unknown-key]  (names the mapped task)
+        return fetch_all(registry(only=source_ids), replay_day=context["params"]["replay_date"])
 
     @task
-    def load(fetches: list[dict]) -> dict:
+    def load(batches: list[list[dict]]) -> dict:
         from clearinghouse.pipeline import load_stage
 
-        return load_stage(run_id(), list(fetches))
+        return load_stage(run_id(), [fetched for batch in batches for fetched in batch])
 
     @task
     def normalize() -> dict:
@@ -105,7 +106,7 @@ def clearinghouse_nightly():
 
         return publish_stage(run_id())
 
-    fetched = fetch.expand(source_id=list_sources())
+    fetched = fetch.expand(source_ids=list_sources())
     load(fetched) >> normalize() >> resolve() >> quality() >> publish()
 
 

@@ -180,14 +180,20 @@ class _Robots:
 
 @dataclass
 class _Host:
-    """Per-host state; ``lock`` serializes requests to the host so the delay between them holds.
-
-    ``robots_lock`` makes one thread read robots.txt while others wait for it; it is taken before, never
-    while holding, a ``lock``, so reading robots.txt through redirects to other hosts cannot deadlock."""
+    """Per-host state (``host_of``: one server, whatever the scheme or port); ``lock`` serializes requests to
+    the host so the delay between them holds."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)
-    robots_lock: threading.Lock = field(default_factory=threading.Lock)
     last_request: float | None = None
+
+
+@dataclass
+class _Origin:
+    """robots.txt of one origin (RFC 9309: per scheme, host and port). ``robots_lock`` makes one thread read it
+    while others wait; it is taken before, never while holding, a host's ``lock``, so reading robots.txt
+    through redirects to other hosts cannot deadlock."""
+
+    robots_lock: threading.Lock = field(default_factory=threading.Lock)
     robots: _Robots | None = None
 
 
@@ -226,6 +232,7 @@ class PoliteClient:
         self._max_retry_after_s = max_retry_after_s
         self._max_fetch_s = max_fetch_s
         self._hosts: dict[str, _Host] = {}
+        self._origins: dict[str, _Origin] = {}
         self._hosts_lock = threading.Lock()
 
     @classmethod
@@ -347,26 +354,30 @@ class PoliteClient:
         delay: float,
         scope: CrawlScope,
     ) -> Response:
-        """One hop: robots.txt of its host, then the request (with retries) under the host's lock."""
-        origin = _origin(url)
-        host = self._host(origin)
+        """One hop: robots.txt of its origin, then the request (with retries) under the host's lock and lease."""
         shown = redact(url, secret)
-        self._check_robots(host, origin, url, shown, source_id=source_id, delay=delay, scope=scope)
-        with host.lock, self._lease(origin, delay):
+        self._check_robots(url, shown, source_id=source_id, delay=delay, scope=scope)
+        with self._turn(url, delay) as host:
             return self._send(host, url, shown, source_id=source_id, secret=secret, headers=headers, delay=delay)
 
-    def _host(self, origin: str) -> _Host:
+    @contextmanager
+    def _turn(self, url: str, delay: float) -> Iterator[_Host]:
+        """The host of ``url`` to ourselves: its lock in this process, its lease across processes."""
+        name = host_of(url)
         with self._hosts_lock:
-            return self._hosts.setdefault(origin, _Host())
+            host = self._hosts.setdefault(name, _Host())
+        with host.lock, self._lease(name, delay):
+            yield host
 
-    def _check_robots(
-        self, host: _Host, origin: str, url: str, shown: str, *, source_id: str, delay: float, scope: CrawlScope
-    ) -> None:
-        """Raise unless robots.txt allows ``url``; read once per host, one thread at a time."""
-        with host.robots_lock:
-            if host.robots is None:
-                host.robots = self._read_robots(origin, source_id=source_id, delay=delay, scope=scope)
-        robots = host.robots
+    def _check_robots(self, url: str, shown: str, *, source_id: str, delay: float, scope: CrawlScope) -> None:
+        """Raise unless robots.txt allows ``url``; read once per origin, one thread at a time."""
+        origin = _origin(url)
+        with self._hosts_lock:
+            state = self._origins.setdefault(origin, _Origin())
+        with state.robots_lock:
+            if state.robots is None:
+                state.robots = self._read_robots(origin, source_id=source_id, delay=delay, scope=scope)
+        robots = state.robots
         if robots.parser is None:
             what = "blocked by robots.txt" if robots.error is BlockedByRobots else "robots.txt unreachable"
             raise robots.error(
@@ -388,9 +399,8 @@ class PoliteClient:
         robots_url = f"{origin}/robots.txt"
         target = robots_url
         for _ in range(_ROBOTS_MAX_REDIRECTS + 1):
-            host = self._host(_origin(target))
             try:
-                with host.lock, self._lease(_origin(target), delay):
+                with self._turn(target, delay) as host:
                     response = self._send(host, target, target, source_id=source_id, delay=delay,
                                           body_limit=_ROBOTS_MAX_BYTES, truncate=True)  # fmt: skip
             except _GiveUp as exc:
@@ -509,7 +519,7 @@ class PoliteClient:
         )
 
     @contextmanager
-    def _lease(self, origin: str, delay: float) -> Iterator[None]:
+    def _lease(self, host: str, delay: float) -> Iterator[None]:
         """Per-host politeness across processes: Airflow workers sharing ``CLEARINGHOUSE_HOME`` take turns.
 
         An exclusive ``flock`` on ``locks/<host>.lock`` is held for the whole call; the file keeps the wall
@@ -519,7 +529,7 @@ class PoliteClient:
             yield
             return
         self._lease_dir.mkdir(parents=True, exist_ok=True)
-        name = re.sub(r"[^a-z0-9.-]+", "_", origin.lower()) + ".lock"
+        name = re.sub(r"[^a-z0-9.-]+", "_", host.lower()) + ".lock"
         with open(self._lease_dir / name, "a+") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             handle.seek(0)
@@ -635,8 +645,14 @@ def _describe(error: Exception, secret: str | None) -> str:
     return redact(f"{type(error).__name__}: {error}", secret)
 
 
+def host_of(url: str) -> str:
+    """The host a request's politeness counts against: its name in lower case, without scheme or port, since
+    ``http://`` and ``https://`` (or two ports) of one name are one server to its operator."""
+    return (urlsplit(url).hostname or "").lower()
+
+
 def _origin(url: str) -> str:
-    """``scheme://host[:port]`` as the URL writes it: the key of per-host state and of robots.txt."""
+    """``scheme://host[:port]`` as the URL writes it: whose robots.txt applies (RFC 9309 §2.3)."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}".lower()
 

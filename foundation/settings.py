@@ -72,6 +72,10 @@ class Settings:
     max_fetch_s: float = _setting(
         600.0, "Deadline for one answer to arrive whole (the timeout only bounds each read).", float
     )
+    fetch_workers: int = _setting(8, "Hosts fetched at once by `clearinghouse run` and by each Airflow fetch task "
+                                  "(one request at a time per host either way).", _integer)  # fmt: skip
+    """Politeness is per host, so more workers never load one server more: they only let more servers' delays
+    run side by side. A night's fetch is about (hosts / workers) × the slowest host's requests × the delay."""
     max_retries: int = _setting(3, "Retries of a request answered 429/5xx or whose connection failed.", _integer)
     backoff_s: float = _setting(1.0, "First wait before a retry (doubles each time; Retry-After wins).", float)
     keep_releases: int = _setting(10, "Releases kept under published/releases/ (older ones are pruned).", _integer)

@@ -94,7 +94,8 @@ def _mg(source_id: str, name: str, timezone: str, fellowship: str = "AA") -> Fee
 
 def _bmlt(source_id: str, search: Path, formats: bytes, bodies: bytes, timezone: str, country: str = "US") -> Feed:
     root = f"/{source_id}/client_interface/json/?switcher="
-    routes = {f"/{source_id}/": (404, b"", "text/plain"), root + "GetSearchResults&get_used_formats=1": (200, search.read_bytes(), JSON),
+    routes = {f"/{source_id}/": (404, b"", "text/plain"),
+              root + "GetSearchResults&get_used_formats=1": (200, search.read_bytes(), JSON),
               root + "GetFormats": (200, formats, JSON), root + "GetServiceBodies": (200, bodies, JSON)}  # fmt: skip
     entities = {b["id"]: b for b in json.loads(bodies)}
 
