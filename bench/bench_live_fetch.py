@@ -17,7 +17,7 @@ Figures: requests per host as the server counted them; the fetch as ``clearingho
 hosts (``pipeline.fetch_batches``), each fetching its hosts in parallel; measured by running the batches in
 turn into a second home.
 
-    python bench/bench_live_fetch.py [--min-delay-s 1] [--latency-ms 0] [--workers 8] [--bmlt modern|legacy]
+    python bench/bench_live_fetch.py [--min-delay-s 1] [--latency-ms 0] [--workers N] [--bmlt modern|legacy]
                                      [--extra-feeds 0] [--skip-batches]
 """
 

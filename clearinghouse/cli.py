@@ -313,7 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--only", nargs="+", metavar="ID", help="run only these source ids")
     run.add_argument("--replay", metavar="YYYY-MM-DD", help="re-parse that day's archived snapshots, no network")
     run.add_argument("--workers", type=_at_least_one, metavar="N",
-                     help="hosts fetched at once (default: $CLEARINGHOUSE_FETCH_WORKERS, 8); one request at a time "
+                     help="hosts fetched at once (default: $CLEARINGHOUSE_FETCH_WORKERS, 16); one request at a time "
                      "per host either way")  # fmt: skip
     run.set_defaults(func=cmd_run)
 

@@ -72,7 +72,7 @@ class Settings:
     max_fetch_s: float = _setting(
         600.0, "Deadline for one answer to arrive whole (the timeout only bounds each read).", float
     )
-    fetch_workers: int = _setting(8, "Hosts fetched at once by `clearinghouse run` and by each Airflow fetch task "
+    fetch_workers: int = _setting(16, "Hosts fetched at once by `clearinghouse run` and by each Airflow fetch task "
                                   "(one request at a time per host either way).", _integer)  # fmt: skip
     """Politeness is per host, so more workers never load one server more: they only let more servers' delays
     run side by side. A night's fetch is about (hosts / workers) × the slowest host's requests × the delay."""
