@@ -21,3 +21,23 @@ class QualityGateFailed(RuntimeError):
 def _count(failure: dict[str, Any]) -> str:
     n = failure["unexpected_count"]
     return f"{n} rows" if n is not None else "table-level"
+
+
+class ReleaseBlocked(QualityGateFailed):
+    """The publish gate refused the release (a collapse of the meeting count, or a first release with no
+    meetings): ``latest`` keeps the previous release. ``failed`` holds the gate as a failed release check."""
+
+
+class NothingToPublish(RuntimeError):
+    """Every source of the run failed or was held: there is nothing new to publish and ``latest`` is kept."""
+
+    def __init__(self, sources: list[dict[str, Any]]):
+        self.sources = sources
+        shown = "; ".join(f"{s['id']}: {s['status']}" + (f" ({s['reason']})" if s.get("reason") else "")
+                          for s in sources[:10])  # fmt: skip
+        more = f"; and {len(sources) - 10} more" if len(sources) > 10 else ""
+        super().__init__(
+            f"nothing to publish: every source failed or was held ({shown}{more}); latest keeps the previous release"
+            if sources
+            else "nothing to publish: the registry has no enabled source that is fetched"
+        )
