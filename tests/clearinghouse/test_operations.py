@@ -110,9 +110,11 @@ def nights(tmp_path_factory: pytest.TempPathFactory, receivers):
             code = main(argv)
             scorecard = home / "reports" / "scorecard.html"
             releases = home / "published" / "releases"
-            outcomes[name] = {"code": code, "mails": mailbox.messages[sent[0]:], "posts": posts[sent[1]:],
-                              "latest": _latest(home), "scorecard": scorecard.read_text() if scorecard.exists() else "",
-                              "releases": sorted(p.name for p in releases.iterdir()) if releases.exists() else []}  # fmt: skip
+            outcomes[name] = {
+                "code": code, "mails": mailbox.messages[sent[0]:], "posts": posts[sent[1]:], "latest": _latest(home),
+                "scorecard": scorecard.read_text() if scorecard.exists() else "",
+                "releases": sorted(p.name for p in releases.iterdir()) if releases.exists() else [],
+            }  # fmt: skip
 
         night("fresh_all_down", ["run", "--sources", str(full)])
         routes.update(GOOD)
@@ -144,7 +146,7 @@ def test_a_fresh_home_whose_sources_all_fail_exits_2_and_publishes_nothing(night
     night = outcomes["fresh_all_down"]
     assert night["code"] == 2
     assert night["latest"] is None and night["releases"] == []
-    run_id, status, error = _runs(home)[0]
+    _, status, error = _runs(home)[0]
     assert status == "nothing_to_publish"
     assert "every source failed or was held" in error and "nepa-aa: failed" in error
 
@@ -158,7 +160,7 @@ def test_a_night_with_every_source_down_after_a_good_one_exits_2_and_keeps_lates
 
 
 def test_a_collapse_is_blocked_until_an_operator_accepts_it(nights):
-    home, outcomes = nights
+    _, outcomes = nights
     good, collapse, accepted = outcomes["good"], outcomes["collapse"], outcomes["accepted"]
     assert collapse["code"] == 3
     assert collapse["latest"] == good["latest"]
