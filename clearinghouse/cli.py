@@ -605,7 +605,7 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[bold red]warehouse locked[/]: {escape(str(exc))}", soft_wrap=True)
         return ERROR
     except NothingToPublish as exc:
-        console.print(f"[bold red]nothing to publish[/]: {escape(str(exc))}", soft_wrap=True)
+        console.print(f"[bold red]{escape(str(exc))}[/]", soft_wrap=True)
         _print_latest_kept(settings())
         return NOTHING_TO_PUBLISH
     except QualityGateFailed as exc:
