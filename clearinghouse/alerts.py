@@ -18,6 +18,7 @@ import smtplib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 from foundation.settings import Settings, settings
@@ -142,13 +143,15 @@ def _email(message: Digest, recipients: list[str], cfg: Settings) -> None:
         smtp.send_message(mail)
 
 
-def run_digest(run_id: str, where: str = "", cfg: Settings | None = None) -> Digest | None:
+def run_digest(
+    run_id: str, where: str = "", sources_path: Path | None = None, cfg: Settings | None = None
+) -> Digest | None:
     """The digest of one run, read from the warehouse (read-only; waits briefly for a writer's lock)."""
     from extractors.registry import cached_registry
     from warehouse import db, runs
 
     cfg = cfg or settings()
-    sources = [s for s in cached_registry(cfg.sources_path) if s.enabled]
+    sources = [s for s in cached_registry(sources_path or cfg.sources_path) if s.enabled]
     with db.connect(cfg.warehouse_path, read_only=True, lock_wait_s=min(cfg.lock_wait_s, 60)) as con:
         run = runs.run_record(con, run_id)
         if run is None:

@@ -87,17 +87,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         summary = _run_stages(args, run_id, sources, replay)
     finally:
-        _send_digest(run_id, "run")
+        _send_digest(run_id, "run", args.sources)
     print_summary(summary)
     return PUBLISHED
 
 
-def _send_digest(run_id: str, where: str) -> None:
+def _send_digest(run_id: str, where: str, sources_path: Path | None) -> None:
     """The run's one alert (``clearinghouse.alerts``); a digest that cannot be built is logged, never raised."""
     from clearinghouse import alerts
 
     try:
-        message = alerts.run_digest(run_id, where=where)
+        message = alerts.run_digest(run_id, where=where, sources_path=sources_path)
     except Exception:
         log.exception("the alert digest of run %s could not be built", run_id)
         return
@@ -367,7 +367,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
     try:
         summary = pipeline.publish_stage(run_id, args.sources, accept_drop=args.accept_drop)
     finally:
-        _send_digest(run_id, "publish")
+        _send_digest(run_id, "publish", args.sources)
     print_summary(summary)
     return PUBLISHED
 

@@ -8,6 +8,7 @@ import logging
 from datetime import UTC, datetime
 
 _run_id = "-"
+HANDLER = "clearinghouse-cli"
 
 
 def set_run_id(run_id: str) -> None:
@@ -42,10 +43,11 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure(level: int, fmt: str) -> None:
-    """Route every log line through one stderr handler in ``fmt`` (``text`` or ``json``)."""
+    """Route log lines through one stderr handler in ``fmt`` (``text`` or ``json``), replacing an earlier one."""
     handler = logging.StreamHandler()
     handler.addFilter(_RunId())
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.set_name(HANDLER)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [h for h in root.handlers if h.get_name() != HANDLER] + [handler]
     root.setLevel(level)
