@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import socket
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
@@ -130,11 +131,14 @@ def stage(con: duckdb.DuckDBPyConnection, run_id: str, name: str) -> Iterator[di
         {"run_id": run_id, "stage": name, "host": host, "pid": pid},
     )
     counts: dict[str, Any] = {}
+    started = time.monotonic()
+    log.info("stage %s of run %s: started", name, run_id)
     try:
         yield counts
     except BaseException as exc:
         status = _stage_status(exc)
         error = f"{type(exc).__name__}: {exc}"[:4000]
+        log.error("stage %s of run %s: %s after %.1f s", name, run_id, status, time.monotonic() - started)
         try:
             _finish_stage(con, run_id, name, status, error, counts)
             if status == "failed":
@@ -143,6 +147,9 @@ def stage(con: duckdb.DuckDBPyConnection, run_id: str, name: str) -> Iterator[di
             log.exception("could not record the failure of stage %s of run %s", name, run_id)
         raise
     _finish_stage(con, run_id, name, "done", None, counts)
+    shown = ", ".join(f"{k} {v}" for k, v in counts.items() if isinstance(v, (int, float, str)))
+    log.info("stage %s of run %s: done in %.1f s%s", name, run_id, time.monotonic() - started,
+             f" ({shown})" if shown else "")  # fmt: skip
 
 
 def _finish_stage(con: duckdb.DuckDBPyConnection, run_id: str, name: str, status: str, error: str | None,
