@@ -299,9 +299,10 @@ def _publish(
 
 def weekly_maintenance(cfg: Settings | None = None) -> dict[str, Any]:
     """Weekly maintenance (the ``clearinghouse_maintenance`` DAG): prune old raw days and releases, drop
-    superseded staging rows, compact the warehouse."""
+    superseded staging rows, compact the warehouse (a fresh copy swapped in)."""
     from warehouse.maintenance import run_maintenance
 
     cfg = cfg or settings()
     return run_maintenance(cfg.home, cfg.warehouse_path, keep_raw_days=cfg.keep_raw_days,
-                           keep_releases=cfg.keep_releases, today=datetime.now(UTC).date())  # fmt: skip
+                           keep_releases=cfg.keep_releases, today=datetime.now(UTC).date(),
+                           memory_limit=cfg.duckdb_memory_limit)  # fmt: skip
