@@ -122,7 +122,7 @@ def _run_stages(args: argparse.Namespace, run_id: str, sources: list, replay: st
         stages = [
             ("load", lambda: pipeline.load_stage(run_id, fetches)),
             ("normalize", lambda: pipeline.normalize_stage(run_id, args.sources)),
-            ("resolve", lambda: pipeline.resolve_stage(run_id, args.sources, args.only)),
+            ("resolve", lambda: pipeline.resolve_stage(run_id, args.sources, args.only, replay=bool(replay))),
             ("quality", lambda: pipeline.quality_stage(run_id)),
             ("publish", lambda: pipeline.publish_stage(run_id, args.sources)),
         ]

@@ -162,10 +162,13 @@ def resolve_stage(
     sources_path: Path | None = None,
     only: Iterable[str] | None = None,
     cfg: Settings | None = None,
+    replay: bool = False,
 ) -> dict[str, Any]:
     """Resolve the current records into meetings, then record what changed (``transforms.history``).
 
     A listing missing from a healthy source stays for ``close_after_runs`` healthy runs before it closes.
+    ``replay``: the run re-parsed an archived day; it republishes, but never advances the absence counters
+    or closes a meeting.
     """
     from transforms import history
     from transforms.resolve import resolve
@@ -176,7 +179,7 @@ def resolve_stage(
         with runs.stage(con, run_id, "resolve") as recorded:
             now = datetime.now(UTC)
             counts = resolve(con, [s.id for s in sources], now, priorities={s.id: s.priority for s in sources},
-                             close_after=cfg.close_after_runs)  # fmt: skip
+                             close_after=cfg.close_after_runs, replay=replay)  # fmt: skip
             result = {**counts, "events": history.record(con, now)}
             recorded.update(result)
         return result

@@ -108,7 +108,8 @@ def clearinghouse_nightly():
     def resolve() -> dict:
         from clearinghouse.pipeline import resolve_stage
 
-        return resolve_stage(run_id(), only=get_current_context()["params"]["only"] or None)
+        params = get_current_context()["params"]
+        return resolve_stage(run_id(), only=params["only"] or None, replay=bool(params["replay_date"]))
 
     @task(outlets=[RELEASE])
     def publish() -> dict:
