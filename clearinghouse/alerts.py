@@ -3,8 +3,9 @@
 The digest names how the run ended (published, nothing to publish, blocked by a gate, failed, with the
 reason), the sources that failed, were held or went stale (each with its reason), and the sources whose
 quarantine spiked. A clean night sends nothing; a night where only some sources failed succeeds and sends one
-digest. Hooks: always the log; e-mail over SMTP to ``CLEARINGHOUSE_ALERT_EMAIL`` (``CLEARINGHOUSE_SMTP_*``);
-a Slack-style webhook (``CLEARINGHOUSE_ALERT_SLACK_WEBHOOK``, JSON ``{"text": …}``). A failing hook is logged
+digest. Hooks: always the log; e-mail over SMTP to ``CLEARINGHOUSE_ALERT_EMAIL`` (server
+``CLEARINGHOUSE_SMTP_HOST`` and ``CLEARINGHOUSE_SMTP_PORT``; ``_STARTTLS``, ``_USER``, ``_PASSWORD``); a
+Slack-style webhook (``CLEARINGHOUSE_ALERT_SLACK_WEBHOOK``, JSON ``{"text": …}``). A failing hook is logged
 and never masks the run's outcome.
 
 ``clearinghouse run`` sends the digest when it ends; in Airflow the DAG-level callbacks do (``on_run_end``),

@@ -98,18 +98,18 @@ def clearinghouse_nightly():
         return normalize_stage(run_id())
 
     @task
-    def quality() -> dict:
-        from clearinghouse.pipeline import quality_stage
-
-        with verdicts_are_final():
-            return quality_stage(run_id())
-
-    @task
     def resolve() -> dict:
         from clearinghouse.pipeline import resolve_stage
 
         params = get_current_context()["params"]
         return resolve_stage(run_id(), only=params["only"] or None, replay=bool(params["replay_date"]))
+
+    @task
+    def quality() -> dict:
+        from clearinghouse.pipeline import quality_stage
+
+        with verdicts_are_final():
+            return quality_stage(run_id())
 
     @task(outlets=[RELEASE])
     def publish() -> dict:
