@@ -152,6 +152,8 @@ def run_digest(
     from warehouse import db, runs
 
     cfg = cfg or settings()
+    if not cfg.warehouse_path.exists():  # the run failed before anything was loaded
+        return None
     sources = [s for s in cached_registry(sources_path or cfg.sources_path) if s.enabled]
     with db.connect(cfg.warehouse_path, read_only=True, lock_wait_s=min(cfg.lock_wait_s, 60)) as con:
         run = runs.run_record(con, run_id)
