@@ -108,7 +108,9 @@ def digest(
 def send(message: Digest, cfg: Settings | None = None) -> dict[str, str]:
     """Log the digest, then e-mail and post it where configured; returns each hook's outcome."""
     cfg = cfg or settings()
-    log.log(logging.ERROR if message.urgent else logging.WARNING, "%s", message.body)
+    level = logging.ERROR if message.urgent else logging.WARNING
+    log.log(level, "alert: %s", message.subject)  # one line, for progress views that show single lines
+    log.log(level, "%s", message.body)
     sent = {"log": "ok"}
     if cfg.alert_email:
         recipients = [r.strip() for r in cfg.alert_email.split(",") if r.strip()]

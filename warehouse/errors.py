@@ -33,11 +33,13 @@ class NothingToPublish(RuntimeError):
 
     def __init__(self, sources: list[dict[str, Any]]):
         self.sources = sources
-        shown = "; ".join(f"{s['id']}: {s['status']}" + (f" ({s['reason']})" if s.get("reason") else "")
-                          for s in sources[:10])  # fmt: skip
-        more = f"; and {len(sources) - 10} more" if len(sources) > 10 else ""
+        by_status: dict[str, list[str]] = {}
+        for s in sources:
+            by_status.setdefault(s["status"], []).append(s["id"])
+        shown = "; ".join(f"{len(ids)} {status}: {', '.join(ids[:5])}{', …' if len(ids) > 5 else ''}"
+                          for status, ids in sorted(by_status.items()))  # fmt: skip
         super().__init__(
-            f"nothing to publish: every source failed or was held ({shown}{more}); latest keeps the previous release"
+            f"nothing to publish: every source failed or was held ({shown}); latest keeps the previous release"
             if sources
             else "nothing to publish: the registry has no enabled source that is fetched"
         )
