@@ -252,8 +252,10 @@ def _publish(
     latest = cfg.published_dir / "latest" / "manifest.json"
     previous = json.loads(latest.read_text()) if latest.exists() else None
     meetings = con.sql("SELECT count(*) FROM core.meetings WHERE status = 'active'").fetchall()[0][0]
+    fetched = con.execute("SELECT count(*) FROM ops.source_runs WHERE run_id = ?", [run_id]).fetchall()[0][0] > 0
     try:
-        verdict = release_gate.check(source_report, meetings, previous, cfg.max_release_drop, accept_drop)
+        verdict = release_gate.check(source_report, meetings, previous, cfg.max_release_drop, accept_drop,
+                                     fetched_this_run=fetched)  # fmt: skip
     except NothingToPublish as exc:
         runs.finish_run(con, run_id, "nothing_to_publish", str(exc),
                         {"run_id": run_id, "status": "nothing_to_publish", "sources": source_report,

@@ -38,23 +38,28 @@ def check(
     previous: Mapping[str, Any] | None,
     max_drop: float,
     accept_drop: bool = False,
+    fetched_this_run: bool = True,
 ) -> dict[str, Any]:
     """The gate's verdict for a release of ``meetings`` meetings after the ``previous`` release's manifest.
 
-    ``sources`` is the run's source report (``runs.source_statuses``). Raises ``NothingToPublish`` or
-    ``ReleaseBlocked``; otherwise returns what was checked, for the run summary.
+    ``sources`` is the run's source report (``runs.source_statuses``). ``fetched_this_run``: false for a
+    publish-only run (``clearinghouse publish``, ``clearinghouse_publish``), which publishes the warehouse as
+    it is: no source failed in it, so there is always something to publish, and a first release needs a source
+    with meetings whatever its last fetch did. Raises ``NothingToPublish`` or ``ReleaseBlocked``; otherwise
+    returns what was checked, for the run summary.
     """
     fetched = [s for s in sources if s["status"] != "link_only"]
-    if not any(s["status"] in HEALTHY for s in fetched):
+    healthy = HEALTHY if fetched_this_run else ("ok", "unchanged", "failed", "held", "stale")
+    if fetched_this_run and not any(s["status"] in HEALTHY for s in fetched):
         raise NothingToPublish([dict(s) for s in fetched])
     before = (previous or {}).get("counts", {}).get("meetings")
     verdict: dict[str, Any] = {"meetings": meetings, "previous_meetings": before, "max_drop": max_drop}
     if before is None:
-        if not meetings or not any(s["status"] in HEALTHY and s.get("records") for s in fetched):
+        if not meetings or not any(s["status"] in healthy and s.get("records") for s in fetched):
             raise _blocked(
                 "first_release_has_meetings",
                 "a first release needs at least one ok source with meetings",
-                {"meetings": meetings, "healthy_sources": [s["id"] for s in fetched if s["status"] in HEALTHY]},
+                {"meetings": meetings, "healthy_sources": [s["id"] for s in fetched if s["status"] in healthy]},
             )
         return {**verdict, "status": "passed"}
     drop = (before - meetings) / before if before else 0.0

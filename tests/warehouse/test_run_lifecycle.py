@@ -112,6 +112,13 @@ def test_gate_nothing_to_publish_when_every_fetched_source_failed_or_was_held():
     assert [s["id"] for s in caught.value.sources] == ["a", "b", "c"]
 
 
+def test_a_publish_only_run_always_has_something_to_publish():
+    down = [{"id": "a", "status": "stale", "records": 12}]
+    assert release_gate.check(down, 12, None, 0.2, fetched_this_run=False)["status"] == "passed"
+    with pytest.raises(ReleaseBlocked):
+        release_gate.check(down, 0, None, 0.2, fetched_this_run=False)
+
+
 def test_gate_first_release_needs_an_ok_source_with_meetings():
     assert release_gate.check(SOURCES, 90, None, 0.2)["status"] == "passed"
     with pytest.raises(ReleaseBlocked) as caught:
