@@ -326,9 +326,8 @@ def _report_night(cfg: Any, since: datetime, returncode: int, log_file: Path) ->
         print_summary({**manifest, "release_path": str(cfg.published_dir / "latest")})
         return PUBLISHED
     code = EXIT_CODES.get(status or "", ERROR) if status != "published" else ERROR
-    what = {NOTHING_TO_PUBLISH: "nothing to publish", BLOCKED: "release blocked"}.get(code, "run failed")
-    console.print(f"[bold red]{what}[/] (exit {code}): {escape(str((night or {}).get('error') or 'see the log'))}",
-                  soft_wrap=True)  # fmt: skip
+    error = (night or {}).get("error") or "the run failed before it recorded an outcome; see the log"
+    console.print(f"[bold red]{escape(str(error))}[/] (exit {code})", soft_wrap=True)
     summary = (night or {}).get("summary") or {}
     if summary.get("sources"):
         print_sources(summary["sources"])

@@ -39,7 +39,7 @@ class NothingToPublish(RuntimeError):
         shown = "; ".join(f"{len(ids)} {status}: {', '.join(ids[:5])}{', …' if len(ids) > 5 else ''}"
                           for status, ids in sorted(by_status.items()))  # fmt: skip
         super().__init__(
-            f"nothing to publish: every source failed or was held ({shown}); latest keeps the previous release"
+            f"nothing to publish: every source failed or was held ({shown}); latest is left as it was"
             if sources
             else "nothing to publish: the registry has no enabled source that is fetched"
         )
