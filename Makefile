@@ -21,8 +21,8 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 
 env: $(VENV)/.installed ## create or update the virtual environment from the lock file
 
-run: env ## run the nightly DAG once through Airflow in demo mode (LIVE=1: fetch the real sites)
-	$(PY) -m clearinghouse.cli airflow-run $(if $(LIVE),--live)
+run: env ## run the nightly DAG once through Airflow in demo mode (LIVE=1: the real sites; V=1: Airflow's log live)
+	$(PY) -m clearinghouse.cli $(if $(V),-v) airflow-run $(if $(LIVE),--live)
 
 test: env lint ## run the whole test suite (what CI runs)
 	$(PY) -m pytest

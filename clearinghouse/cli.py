@@ -1,4 +1,9 @@
-"""The ``clearinghouse`` command: the same stage functions the Airflow DAGs call, without Airflow."""
+"""The ``clearinghouse`` command: the same stage functions the Airflow DAGs call, without Airflow.
+
+Exit codes of ``run``, ``publish`` and ``airflow-run`` (``make run``): 0 published; 2 nothing to publish (every
+source failed or was held; ``latest`` kept); 3 blocked by a gate (``latest`` kept); 1 an error (a bad registry
+or command line included).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,11 @@ import argparse
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,32 +24,44 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from clearinghouse import pipeline, serve
+from clearinghouse import logs, pipeline, serve
 from extractors.registry import RegistryError, load_registry
 from foundation import ids
 from foundation.paths import UnsafePath, replay_day
 from foundation.settings import LIVE_SOURCES, REPO_ROOT, settings, variable
-from warehouse.errors import QualityGateFailed
+from warehouse.db import WarehouseLocked
+from warehouse.errors import NothingToPublish, QualityGateFailed
+
+log = logging.getLogger("clearinghouse.cli")
+PUBLISHED, ERROR, NOTHING_TO_PUBLISH, BLOCKED = 0, 1, 2, 3
+"""Exit codes (docs/operators.md, "Exit codes and alerts")."""
+EXIT_CODES = {"published": PUBLISHED, "nothing_to_publish": NOTHING_TO_PUBLISH, "blocked": BLOCKED}
+"""A run's final ``ops.runs.status`` as an exit code; any other status is an error."""
 
 console = Console(stderr=True)
 STATUS_STYLE = {"ok": "green", "unchanged": "cyan", "failed": "bold red", "held": "yellow", "stale": "yellow",
                 "link_only": "dim"}  # fmt: skip
 
 
-def print_summary(summary: dict[str, Any], out: Console | None = None) -> None:
-    """The end-of-run report: per source status and records, counts per stage, where the release is."""
-    out = out or Console()
-    table = Table(title=f"clearinghouse run {summary['run_id']}")
+def print_sources(sources: list[dict[str, Any]], out: Console | None = None, title: str = "sources") -> None:
+    """Per source: status, published records and why it is not ok."""
+    table = Table(title=title)
     for column in ("source", "status", "records", "reason"):
         table.add_column(column, overflow="fold")
-    for s in summary["sources"]:
+    for s in sources:
         style = STATUS_STYLE.get(s["status"], "")
         notes = [s.get("reason") or ""]
         if s.get("off_scope_links"):
             notes.append(f"skipped {s['off_scope_links']} link(s) to hosts outside the source's scope")
         table.add_row(escape(s["id"]), f"[{style}]{escape(s['status'])}[/]", str(s.get("records", "")),
                       escape("; ".join(n for n in notes if n)))  # fmt: skip
-    out.print(table)
+    (out or console).print(table)
+
+
+def print_summary(summary: dict[str, Any], out: Console | None = None) -> None:
+    """The end-of-run report: per source status and records, counts per stage, where the release is."""
+    out = out or Console()
+    print_sources(summary["sources"], out, title=f"clearinghouse run {summary['run_id']}")
     counts = summary["counts"]
     states = [s["status"] for s in summary["sources"]]
     healthy = sum(st in ("ok", "unchanged") for st in states)
@@ -70,6 +89,30 @@ def cmd_run(args: argparse.Namespace) -> int:
     replay = replay_day(args.replay) if args.replay is not None else None
     sources = pipeline.registry(args.sources, args.only)
     run_id = ids.new_run_id()
+    logs.set_run_id(run_id)
+    log.info("run %s: %d sources%s", run_id, len(sources), f", replaying {replay}" if replay else "")
+    try:
+        summary = _run_stages(args, run_id, sources, replay)
+    finally:
+        _send_digest(run_id, "run", args.sources)
+    print_summary(summary)
+    return PUBLISHED
+
+
+def _send_digest(run_id: str, where: str, sources_path: Path | None) -> None:
+    """The run's one alert (``clearinghouse.alerts``); a digest that cannot be built is logged, never raised."""
+    from clearinghouse import alerts
+
+    try:
+        message = alerts.run_digest(run_id, where=where, sources_path=sources_path)
+    except Exception:
+        log.exception("the alert digest of run %s could not be built", run_id)
+        return
+    if message:
+        alerts.send(message)
+
+
+def _run_stages(args: argparse.Namespace, run_id: str, sources: list, replay: str | None) -> dict[str, Any]:
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -86,7 +129,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         stages = [
             ("load", lambda: pipeline.load_stage(run_id, fetches)),
             ("normalize", lambda: pipeline.normalize_stage(run_id, args.sources)),
-            ("resolve", lambda: pipeline.resolve_stage(run_id, args.sources, args.only)),
+            ("resolve", lambda: pipeline.resolve_stage(run_id, args.sources, args.only, replay=bool(replay))),
             ("quality", lambda: pipeline.quality_stage(run_id)),
             ("publish", lambda: pipeline.publish_stage(run_id, args.sources)),
         ]
@@ -94,10 +137,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         summary: dict[str, Any] = {}
         for name, stage in stages:
             progress.update(stage_task, description=name)
+            started = time.monotonic()
             summary = stage()
+            log.info("stage %s done in %.1f s", name, time.monotonic() - started)
             progress.advance(stage_task)
-    print_summary(summary)
-    return 0
+    return summary
 
 
 def cmd_sources_list(args: argparse.Namespace) -> int:
@@ -129,7 +173,7 @@ def cmd_sources_new(args: argparse.Namespace) -> int:
         paths = scaffold(args.id, args.kind, REPO_ROOT)
     except (ValueError, FileExistsError) as exc:
         console.print(f"[bold red]{exc}[/]")
-        return 2
+        return ERROR
     for path in paths:
         console.print(f"wrote {path.relative_to(REPO_ROOT)}")
     console.print(f"then add `- id: {args.id}` with `kind: {args.kind}` to a registry file")
@@ -170,8 +214,66 @@ def cmd_sources_accept(args: argparse.Namespace) -> int:
     return 0
 
 
+AIRFLOW_LINE = re.compile(
+    r"^(?P<ts>\d{4}-\d\d-\d\dT(?P<time>\d\d:\d\d:\d\d))\S*\s+\[(?P<level>\w+)\s*\]\s+"
+    r"(?P<message>.*?)\s+\[(?P<logger>[\w.]+)\](?:\s+loc=\S+)?(?P<extra>.*)$"
+)
+"""A line of Airflow's structured log (``2026-…Z [info     ] message [logger] loc=file.py:12 key=value``)."""
+PROGRESS_LOGGERS = ("clearinghouse.fetch", "clearinghouse.runs", "clearinghouse.pipeline", "clearinghouse.alerts",
+                    "clearinghouse.warehouse")  # fmt: skip
+"""Loggers whose lines ``make run`` shows (per source and per stage); everything else goes to the log file."""
+
+
+def progress_line(line: str) -> str | None:
+    """What ``make run`` shows of one line of ``airflow dags test`` output: the pipeline's progress, warnings
+    and errors, task failures and the run's end; ``None`` for Airflow's own chatter."""
+    match = AIRFLOW_LINE.match(line.rstrip())
+    if not match:
+        return None
+    message, logger, level = match["message"], match["logger"], match["level"].lower()
+    if logger.startswith(PROGRESS_LOGGERS) or (logger.startswith("clearinghouse") and level in ("warning", "error")):
+        return f"{match['time']} {message}"
+    if "new_state=failed" in match["extra"] or "new_state=up_for_retry" in match["extra"]:
+        state = re.search(r"new_state=(\w+)", match["extra"])
+        return f"{match['time']} a task ended {state[1] if state else 'failed'} (details in the log file)"
+    if message.startswith("DagRun Finished"):
+        state = re.search(r"state=(\w+)", message)
+        return f"{match['time']} Airflow run finished: {state[1] if state else '?'}"
+    return None
+
+
+def _run_airflow(command: list[str], env: dict[str, str], log_file: Path, verbose: bool) -> int:
+    """Run ``command`` with its output appended to ``log_file``; show every line with ``-v``, else progress."""
+    with log_file.open("a") as sink:
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                   errors="replace")  # fmt: skip
+        assert process.stdout is not None
+        for line in process.stdout:
+            sink.write(line)
+            shown = line.rstrip("\n") if verbose else progress_line(line)
+            if shown:
+                console.print(shown, highlight=False, markup=False, soft_wrap=True)
+        return process.wait()
+
+
+def _night_outcome(cfg: Any, since: datetime) -> dict[str, Any] | None:
+    """The latest run of the warehouse that started at ``since`` or later (the night ``make run`` ran)."""
+    from warehouse import db, runs
+
+    if not cfg.warehouse_path.exists():
+        return None
+    with db.connect(cfg.warehouse_path, read_only=True) as con:
+        rows = con.execute("SELECT run_id FROM ops.runs WHERE started_at >= ? ORDER BY started_at DESC LIMIT 1",
+                           [since]).fetchall()  # fmt: skip
+        return runs.run_record(con, rows[0][0]) if rows else None
+
+
 def cmd_airflow_run(args: argparse.Namespace) -> int:
-    """``make run``: the nightly DAG once through real Airflow (``airflow dags test``), demo or live."""
+    """``make run``: the nightly DAG once through real Airflow (``airflow dags test``), demo or live.
+
+    Airflow's own log goes to a file under the home (its path is printed; ``-v`` shows it live); the terminal
+    shows the progress per source and per stage, then the summary. The exit code is the run's outcome.
+    """
     from clearinghouse import demo
 
     cfg = settings()
@@ -192,7 +294,7 @@ def cmd_airflow_run(args: argparse.Namespace) -> int:
         if problem:
             console.print(f"[bold red]live run not started[/] ({time.monotonic() - started:.1f} s): {problem}",
                           soft_wrap=True)  # fmt: skip
-            return 2
+            return NOTHING_TO_PUBLISH  # no source can be fetched: nothing to publish, latest kept
         console.print(f"live mode: registry {env[variable('sources_path')]}")
     else:
         server, demo_url = demo.start()
@@ -201,23 +303,54 @@ def cmd_airflow_run(args: argparse.Namespace) -> int:
         env[variable("allow_private_addresses")] = "true"  # the snapshot server is on 127.0.0.1; never when live
         console.print(f"demo mode: registry URLs answered from recorded snapshots at {demo_url}")
     airflow = str(Path(sys.executable).with_name("airflow"))
+    log_dir = cfg.home / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    since = datetime.now(UTC)
+    log_file = log_dir / f"airflow-run-{since:%Y%m%dT%H%M%SZ}.log"
+    console.print(f"Airflow's log: {log_file}" + ("" if args.verbose else " (-v shows it here)"), soft_wrap=True)
     try:
         started = time.monotonic()
         console.print("migrating the Airflow metadata DB (SQLite) …")
-        subprocess.run([airflow, "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
+        if _run_airflow([airflow, "db", "migrate"], env, log_file, args.verbose):
+            console.print(f"[bold red]airflow db migrate failed[/]; see {log_file}", soft_wrap=True)
+            return ERROR
         subprocess.run([sys.executable, "-m", "clearinghouse.cli", "airflow-pools"], env=env, check=True)
         console.print("running clearinghouse_nightly with `airflow dags test` …")
-        result = subprocess.run([airflow, "dags", "test", "clearinghouse_nightly"], env=env)
-        if result.returncode != 0:
-            console.print(f"[bold red]airflow dags test failed (exit {result.returncode}); see the log above[/]")
-            return result.returncode
-        console.print(f"Airflow run finished in {time.monotonic() - started:.0f} s")
+        returncode = _run_airflow([airflow, "dags", "test", "clearinghouse_nightly"], env, log_file, args.verbose)
+        console.print(f"Airflow run finished in {time.monotonic() - started:.0f} s (exit {returncode})")
     finally:
         if server:
             server.shutdown()
-    manifest = json.loads((cfg.published_dir / "latest" / "manifest.json").read_text())
-    print_summary({**manifest, "release_path": str(cfg.published_dir / "latest")})
-    return 0
+    return _report_night(cfg, since, returncode, log_file)
+
+
+def _report_night(cfg: Any, since: datetime, returncode: int, log_file: Path) -> int:
+    """Print how the night ended and return its exit code (published 0, nothing 2, blocked 3, else 1)."""
+    night = _night_outcome(cfg, since)
+    status = night["status"] if night else None
+    if status == "published" and returncode == 0:
+        manifest = json.loads((cfg.published_dir / "latest" / "manifest.json").read_text())
+        print_summary({**manifest, "release_path": str(cfg.published_dir / "latest")})
+        return PUBLISHED
+    code = EXIT_CODES.get(status or "", ERROR) if status != "published" else ERROR
+    error = (night or {}).get("error") or "the run failed before it recorded an outcome; see the log"
+    console.print(f"[bold red]{escape(str(error))}[/] (exit {code})", soft_wrap=True)
+    summary = (night or {}).get("summary") or {}
+    if summary.get("sources"):
+        print_sources(summary["sources"])
+    _print_latest_kept(cfg)
+    console.print(f"Airflow's log: {log_file}; `clearinghouse runs` lists the runs", soft_wrap=True)
+    return code
+
+
+def _print_latest_kept(cfg: Any) -> None:
+    latest = cfg.published_dir / "latest" / "manifest.json"
+    if latest.exists():
+        manifest = json.loads(latest.read_text())
+        console.print(f"latest is unchanged: release {manifest['release_id']} "
+                      f"({manifest['counts'].get('meetings', 0)} meetings)")  # fmt: skip
+    else:
+        console.print("no release has been published yet")
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
@@ -235,9 +368,80 @@ def cmd_publish(args: argparse.Namespace) -> int:
         deliver()
         console.print(f"latest → release {release.release_id} ({release.manifest['counts']['meetings']} meetings)")
         return 0
-    summary = pipeline.publish_stage(ids.new_run_id(prefix="publish"), args.sources)
+    run_id = ids.new_run_id(prefix="publish")
+    logs.set_run_id(run_id)
+    try:
+        summary = pipeline.publish_stage(run_id, args.sources, accept_drop=args.accept_drop)
+    finally:
+        _send_digest(run_id, "publish", args.sources)
     print_summary(summary)
-    return 0
+    return PUBLISHED
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    """Recent runs, newest first: outcome, when, each stage's duration, sources by status, meetings, why."""
+    from warehouse import db, runs
+
+    path = settings().warehouse_path
+    if not path.exists():
+        console.print(f"no warehouse at {path} yet: no run has written it")
+        return PUBLISHED
+    with db.connect(path, read_only=True) as con:
+        recent = runs.recent_runs(con, args.limit)
+    table = Table(title=f"recent runs ({path})")
+    for column in ("run", "status", "started (UTC)", "stages (s)", "sources", "meetings", "error / reason"):
+        table.add_column(column, overflow="fold")
+    for run in recent:
+        stages = " ".join(f"{st['stage']} {st['seconds']:.1f}" + ("" if st["status"] == "done" else f" {st['status']}")
+                          for st in run["stages"] or [])  # fmt: skip
+        sources = " ".join(f"{k} {v}" for k, v in sorted((run["sources"] or {}).items()))
+        started = f"{run['started_at']:%Y-%m-%d %H:%M:%S}" if run["started_at"] else ""
+        style = {"published": "green", "running": "cyan", "built": "green"}.get(run["status"], "bold red")
+        table.add_row(escape(run["run_id"]), f"[{style}]{escape(str(run['status']))}[/]", started, escape(stages),
+                      escape(sources), str(run["meetings"] if run["meetings"] is not None else ""),
+                      escape((run["error"] or "")[:300]))  # fmt: skip
+    Console().print(table)
+    return PUBLISHED
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    """Query the latest release's DuckDB file read-only: it never blocks the nightly (the warehouse would)."""
+    import duckdb
+
+    path = settings().published_dir / "latest" / "clearinghouse.duckdb"
+    if not path.exists():
+        console.print(f"[bold red]no release database at {path}[/]: run `make run` (or `clearinghouse run`) first")
+        return ERROR
+    with duckdb.connect(str(path.resolve()), read_only=True) as con:
+        if args.query:
+            return _show(con, args.query)
+        if not sys.stdin.isatty():
+            return _show(con, sys.stdin.read())
+        console.print(f"{path.resolve()} (read-only). End a statement with ';'. Tables: "
+                      + ", ".join(t for (t,) in con.sql("SHOW TABLES").fetchall()) + ". Ctrl-D quits.")  # fmt: skip
+        statement = ""
+        while True:
+            try:
+                line = input("clearinghouse> " if not statement else "          ...> ")
+            except EOFError:
+                return PUBLISHED
+            statement += line + "\n"
+            if statement.rstrip().endswith(";"):
+                _show(con, statement)
+                statement = ""
+
+
+def _show(con: Any, query: str) -> int:
+    import duckdb
+
+    try:
+        result = con.sql(query)
+    except duckdb.Error as exc:
+        console.print(f"[bold red]{escape(str(exc))}[/]")
+        return ERROR
+    if result is not None:
+        result.show(max_width=200, max_rows=100)
+    return PUBLISHED
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -303,9 +507,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """A command line that cannot be used is an error (exit 1): exit 2 means "nothing to publish"."""
+
+    def error(self, message: str) -> Any:
+        self.print_usage(sys.stderr)
+        self.exit(ERROR, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="clearinghouse", description=__doc__)
-    parser.add_argument("-v", "--verbose", action="store_true", help="log every request and stage")
+    parser = _Parser(prog="clearinghouse", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="log every request and stage (`airflow-run`: show Airflow's log live)")  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run every stage once, without Airflow")
@@ -319,6 +532,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     airflow_run = sub.add_parser("airflow-run", help="run the nightly DAG once through Airflow (`make run`)")
     airflow_run.add_argument("--live", action="store_true", help="fetch the real URLs instead of the snapshots")
+    runs_cmd = sub.add_parser("runs", help="recent runs: outcome, stage durations, sources, meetings, errors")
+    runs_cmd.add_argument("--limit", type=int, default=20, help="how many runs (newest first)")
+    runs_cmd.set_defaults(func=cmd_runs)
+    sql = sub.add_parser("sql", help="query the latest release's DuckDB file read-only (no query: a shell)")
+    sql.add_argument("query", nargs="?", help='SQL to run, e.g. "SELECT count(*) FROM meetings"')
+    sql.set_defaults(func=cmd_sql)
     airflow_run.set_defaults(func=cmd_airflow_run)
     sub.add_parser("report", help="per-source reconciliation, quarantine reasons, unknown types, regions").set_defaults(
         func=cmd_report
@@ -327,6 +546,9 @@ def build_parser() -> argparse.ArgumentParser:
     publish = sub.add_parser("publish", help="publish a release from the current warehouse (or roll back latest)")
     publish.add_argument("--sources", type=Path, help="registry YAML file or folder (default: $CLEARINGHOUSE_SOURCES)")
     publish.add_argument("--rollback", metavar="RELEASE_ID", help="point latest at this kept release instead")
+    publish.add_argument("--accept-drop", action="store_true",
+                         help="publish although the meeting count fell more than CLEARINGHOUSE_MAX_RELEASE_DROP "
+                         "below the previous release (a drop you checked is real)")  # fmt: skip
     publish.set_defaults(func=cmd_publish)
 
     sources = sub.add_parser("sources", help="inspect the source registry")
@@ -378,17 +600,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(logging.INFO if args.verbose else logging.WARNING, settings().log_format)
     try:
         return args.func(args)
     except RegistryError as exc:
         console.print(f"[bold red]registry error[/]\n{escape(str(exc))}")
-        return 2
+        return ERROR
     except UnsafePath as exc:
         console.print(f"[bold red]refused[/]: {escape(str(exc))}")
-        return 1
+        return ERROR
+    except WarehouseLocked as exc:
+        console.print(f"[bold red]warehouse locked[/]: {escape(str(exc))}", soft_wrap=True)
+        return ERROR
+    except NothingToPublish as exc:
+        console.print(f"[bold red]{escape(str(exc))}[/]", soft_wrap=True)
+        _print_latest_kept(settings())
+        return NOTHING_TO_PUBLISH
     except QualityGateFailed as exc:
         console.print(
             f"[bold red]release blocked[/]: {escape(str(exc))}; `latest` still points at the previous release"
@@ -401,7 +628,9 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
         console.print(f"details: {settings().reports_dir / 'scorecard.html'} and the Data Docs beside it")
-        return 3
+        if any(f.get("expectation") == "meeting_count_drop" for f in exc.failed):
+            console.print("a drop you checked is real: `clearinghouse publish --accept-drop`")
+        return BLOCKED
 
 
 if __name__ == "__main__":

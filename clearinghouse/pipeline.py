@@ -2,7 +2,9 @@
 
 fetch (parallel, raw files only) → load → normalize → resolve → quality → publish (single DuckDB writer).
 Every stage takes the run id and is idempotent for it. The stages orchestrate; what they write is recorded
-by ``warehouse.runs``, and a release is delivered by ``warehouse.delivery``.
+by ``warehouse.runs`` (each stage's start, end and outcome in ``ops.stage_runs``), and a release is
+delivered by ``warehouse.delivery``. How a run ends maps to the exit codes of ``clearinghouse run``:
+published (0), nothing to publish (2), blocked by a gate (3), failed (1).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from foundation.settings import Settings, settings
 from foundation.source import Source
 from warehouse import db, runs
 from warehouse.delivery import deliver
+from warehouse.errors import NothingToPublish, QualityGateFailed, ReleaseBlocked
 
 log = logging.getLogger("clearinghouse.pipeline")
 PARSE_POOL_MIN_SOURCES = 50
@@ -137,11 +140,23 @@ def load_stage(run_id: str, fetches: list[dict[str, Any]], cfg: Settings | None 
 
     cfg = cfg or settings()
     records = [FetchRecord.from_json(f) for f in fetches]
+    statuses = {r.source_id: r.status for r in records}
     with db.connect(cfg.warehouse_path, memory_limit=cfg.duckdb_memory_limit) as con:
-        runs.start_run(con, run_id)
-        load(con, run_id, cfg.raw_dir, records)
-        runs.record_fetches(con, run_id, records)
-    return {r.source_id: r.status for r in records}
+        with runs.stage(con, run_id, "load") as counts:
+            load(con, run_id, cfg.raw_dir, records)
+            runs.record_fetches(con, run_id, records)
+            counts.update(_tally(statuses.values()))
+        runs.record_stage(con, run_id, "fetch", min((r.started_at for r in records), default=None),
+                          max((r.finished_at or r.started_at for r in records), default=None),
+                          counts)  # fmt: skip
+    return statuses
+
+
+def _tally(statuses: Iterable[str]) -> dict[str, int]:
+    tally: dict[str, int] = {}
+    for status in statuses:
+        tally[status] = tally.get(status, 0) + 1
+    return tally
 
 
 def normalize_stage(run_id: str, sources_path: Path | None = None, cfg: Settings | None = None) -> dict[str, Any]:
@@ -149,9 +164,13 @@ def normalize_stage(run_id: str, sources_path: Path | None = None, cfg: Settings
 
     cfg = cfg or settings()
     sources = {s.id: s for s in cached_registry(sources_path or cfg.sources_path)}
-    with db.connect(cfg.warehouse_path, memory_limit=cfg.duckdb_memory_limit) as con:
+    with (
+        db.connect(cfg.warehouse_path, memory_limit=cfg.duckdb_memory_limit) as con,
+        runs.stage(con, run_id, "normalize") as counts,
+    ):
         summary = normalize_pending(con, sources, run_id)
         runs.record_normalized(con, run_id, summary)
+        counts.update({k: sum(c[k] for c in summary.values()) for k in ("normalized", "quarantined")})
     return summary
 
 
@@ -160,10 +179,13 @@ def resolve_stage(
     sources_path: Path | None = None,
     only: Iterable[str] | None = None,
     cfg: Settings | None = None,
+    replay: bool = False,
 ) -> dict[str, Any]:
     """Resolve the current records into meetings, then record what changed (``transforms.history``).
 
     A listing missing from a healthy source stays for ``close_after_runs`` healthy runs before it closes.
+    ``replay``: the run re-parsed an archived day; it republishes, but never advances the absence counters
+    or closes a meeting.
     """
     from transforms import history
     from transforms.resolve import resolve
@@ -171,92 +193,138 @@ def resolve_stage(
     cfg = cfg or settings()
     sources = [s for s in cached_registry(sources_path or cfg.sources_path) if s.enabled or s.id in (only or [])]
     with db.connect(cfg.warehouse_path, memory_limit=cfg.duckdb_memory_limit) as con:
-        now = datetime.now(UTC)
-        counts = resolve(con, [s.id for s in sources], now, priorities={s.id: s.priority for s in sources},
-                         close_after=cfg.close_after_runs)  # fmt: skip
-        return {**counts, "events": history.record(con, now)}
+        with runs.stage(con, run_id, "resolve") as recorded:
+            now = datetime.now(UTC)
+            counts = resolve(con, [s.id for s in sources], now, priorities={s.id: s.priority for s in sources},
+                             close_after=cfg.close_after_runs, replay=replay)  # fmt: skip
+            result = {**counts, "events": history.record(con, now)}
+            recorded.update(result)
+        return result
 
 
-def quality_stage(run_id: str, cfg: Settings | None = None) -> dict[str, Any]:
-    """The core suite: passed or warning, or ``QualityGateFailed`` (the task fails, nothing is published)."""
-    from warehouse.quality import QualityGateFailed, validate_core
+def quality_stage(run_id: str, cfg: Settings | None = None, ends_run: bool = False) -> dict[str, Any]:
+    """The core suite: passed or warning, or ``QualityGateFailed`` (the task fails, nothing is published).
+
+    ``ends_run``: the run stops here (``clearinghouse_build``; another run publishes) and is closed ``built``.
+    """
+    from warehouse.quality import validate_core
 
     cfg = cfg or settings()
     with db.connect(cfg.warehouse_path, memory_limit=cfg.duckdb_memory_limit) as con:
-        try:
-            return validate_core(con, run_id)
-        except QualityGateFailed as exc:
-            _blocked(con, run_id, cfg, exc)
-            raise
+        with runs.stage(con, run_id, "quality") as counts:
+            try:
+                result = validate_core(con, run_id)
+            except QualityGateFailed as exc:
+                _blocked(con, run_id, cfg, exc)
+                raise
+            counts["status"] = result.get("status")
+        if ends_run:
+            runs.finish_run(con, run_id, "built")
+        return result
 
 
 def _blocked(con: duckdb.DuckDBPyConnection, run_id: str, cfg: Settings, exc: Exception) -> None:
     """Record the blocked run with its failed checks and build the reports, so operators see why."""
     from warehouse.quality import build_reports
 
-    runs.record_blocked(con, run_id, getattr(exc, "failed", []))
+    runs.record_blocked(con, run_id, getattr(exc, "failed", []), str(exc))
     build_reports(con, run_id, cfg.reports_dir)
     log.error("run %s blocked: %s", run_id, exc)
 
 
-def publish_stage(run_id: str, sources_path: Path | None = None, cfg: Settings | None = None) -> dict[str, Any]:
-    """Build the release, gate it (release suite + latest core checks) before ``latest`` moves, report."""
-    from transforms.regions import load_regions, load_source_labels
-    from warehouse.publish import publish, release_id_for
-    from warehouse.quality import QualityGateFailed, build_reports, quality_summary, validate_release
-
+def publish_stage(
+    run_id: str, sources_path: Path | None = None, cfg: Settings | None = None, accept_drop: bool = False
+) -> dict[str, Any]:
+    """Gate the release (``warehouse.release_gate``), build it, check it (release suite + latest core checks)
+    before ``latest`` moves, report. ``NothingToPublish`` or ``ReleaseBlocked`` leave ``latest`` untouched;
+    ``accept_drop`` lets an operator publish a drop in meetings the gate would block."""
     cfg = cfg or settings()
+    with (
+        db.connect(cfg.warehouse_path, memory_limit=cfg.duckdb_memory_limit) as con,
+        runs.stage(con, run_id, "publish") as counts,
+    ):
+        summary = _publish(con, run_id, sources_path, cfg, accept_drop)
+        counts.update(meetings=summary["counts"].get("meetings"), release_id=summary["release_id"])
+    summary["delivery"] = deliver(cfg)
+    return summary
+
+
+def _publish(
+    con: duckdb.DuckDBPyConnection, run_id: str, sources_path: Path | None, cfg: Settings, accept_drop: bool
+) -> dict[str, Any]:
+    from transforms.regions import load_regions, load_source_labels
+    from warehouse import release_gate
+    from warehouse.publish import publish, release_id_for
+    from warehouse.quality import build_reports, quality_summary, validate_release
+
     regions = load_regions(cfg.regions_path)
     sources = [s for s in cached_registry(sources_path or cfg.sources_path) if s.enabled]
-    with db.connect(cfg.warehouse_path, memory_limit=cfg.duckdb_memory_limit) as con:
-        runs.start_run(con, run_id)
-        started = runs.run_started_at(con, run_id)
-        source_report = runs.source_statuses(con, run_id, sources)
-        manifest_extra = {
-            "run_id": run_id,
-            "sources": source_report,
-            "counts": runs.current_record_counts(con, [s.id for s in sources]),
-        }
-        latest = cfg.published_dir / "latest" / "manifest.json"
-        previous = json.loads(latest.read_text()) if latest.exists() else None
+    started = runs.run_started_at(con, run_id)
+    source_report = runs.source_statuses(con, run_id, sources)
+    manifest_extra = {
+        "run_id": run_id,
+        "sources": source_report,
+        "counts": runs.current_record_counts(con, [s.id for s in sources]),
+    }
+    latest = cfg.published_dir / "latest" / "manifest.json"
+    previous = json.loads(latest.read_text()) if latest.exists() else None
+    meetings = con.sql("SELECT count(*) FROM core.meetings WHERE status = 'active'").fetchall()[0][0]
+    fetched = con.execute("SELECT count(*) FROM ops.source_runs WHERE run_id = ?", [run_id]).fetchall()[0][0] > 0
+    try:
+        verdict = release_gate.check(source_report, meetings, previous, cfg.max_release_drop, accept_drop,
+                                     fetched_this_run=fetched)  # fmt: skip
+    except NothingToPublish as exc:
+        runs.finish_run(con, run_id, "nothing_to_publish", str(exc),
+                        {"run_id": run_id, "status": "nothing_to_publish", "sources": source_report,
+                         "reason": str(exc)})  # fmt: skip
+        build_reports(con, run_id, cfg.reports_dir)
+        log.error("run %s: %s", run_id, exc)
+        raise
+    except ReleaseBlocked as exc:
+        release_gate.record(con, run_id, exc)
+        _blocked(con, run_id, cfg, exc)
+        raise
+    max_drop = None if verdict["status"] == "accepted" else cfg.max_release_drop
 
-        # A region that had meetings in the previous release must still have some (a new one is not held to it).
-        had = {r for r, n in ((previous or {}).get("counts", {}).get("regions") or {}).items() if n}
-        watched = [r.id for r in regions if r.id in had]
+    # A region that had meetings in the previous release must still have some (a new one is not held to it).
+    had = {r for r, n in ((previous or {}).get("counts", {}).get("regions") or {}).items() if n}
+    watched = [r.id for r in regions if r.id in had]
 
-        def gate(release_dir: Path) -> dict[str, Any]:
-            validate_release(con, run_id, release_dir, previous, regions=watched)
-            quality = quality_summary(con, run_id)
-            if quality["status"] == "failed":  # the latest core checks failed and nothing re-ran them
-                raise QualityGateFailed([f for f in quality["failed_checks"] if f["severity"] == "critical"])
-            return quality
+    def gate(release_dir: Path) -> dict[str, Any]:
+        validate_release(con, run_id, release_dir, previous, regions=watched, max_drop=max_drop)
+        quality = quality_summary(con, run_id)
+        if quality["status"] == "failed":  # the latest core checks failed and nothing re-ran them
+            raise QualityGateFailed([f for f in quality["failed_checks"] if f["severity"] == "critical"])
+        return quality
 
-        release_id = release_id_for(cfg.published_dir, run_id, started)
-        try:
-            release = publish(con, cfg.published_dir, release_id, manifest_extra, keep=cfg.keep_releases, check=gate,
-                              regions=regions, source_labels=load_source_labels(cfg.regions_path))  # fmt: skip
-        except QualityGateFailed as exc:
-            _blocked(con, run_id, cfg, exc)
-            raise
-        summary = {
-            "run_id": run_id,
-            "release_id": release.release_id,
-            "release_path": str(cfg.published_dir / "latest"),
-            "sources": source_report,
-            "counts": release.manifest["counts"],
-            "quality": release.manifest["quality"],
-        }
-        runs.record_published(con, run_id, release.release_id, summary)
-        summary["reports"] = build_reports(con, run_id, cfg.reports_dir)
-    summary["delivery"] = deliver(cfg)
+    release_id = release_id_for(cfg.published_dir, run_id, started)
+    try:
+        release = publish(con, cfg.published_dir, release_id, manifest_extra, keep=cfg.keep_releases, check=gate,
+                          regions=regions, source_labels=load_source_labels(cfg.regions_path))  # fmt: skip
+    except QualityGateFailed as exc:
+        _blocked(con, run_id, cfg, exc)
+        raise
+    summary = {
+        "run_id": run_id,
+        "status": "published",
+        "release_id": release.release_id,
+        "release_path": str(cfg.published_dir / "latest"),
+        "sources": source_report,
+        "counts": release.manifest["counts"],
+        "quality": release.manifest["quality"],
+        "gate": verdict,
+    }
+    runs.record_published(con, run_id, release.release_id, summary)
+    summary["reports"] = build_reports(con, run_id, cfg.reports_dir)
     return summary
 
 
 def weekly_maintenance(cfg: Settings | None = None) -> dict[str, Any]:
     """Weekly maintenance (the ``clearinghouse_maintenance`` DAG): prune old raw days and releases, drop
-    superseded staging rows, compact the warehouse."""
+    superseded staging rows, compact the warehouse (a fresh copy swapped in)."""
     from warehouse.maintenance import run_maintenance
 
     cfg = cfg or settings()
     return run_maintenance(cfg.home, cfg.warehouse_path, keep_raw_days=cfg.keep_raw_days,
-                           keep_releases=cfg.keep_releases, today=datetime.now(UTC).date())  # fmt: skip
+                           keep_releases=cfg.keep_releases, today=datetime.now(UTC).date(),
+                           memory_limit=cfg.duckdb_memory_limit)  # fmt: skip

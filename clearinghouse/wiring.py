@@ -6,7 +6,8 @@ raw snapshots (a source was fetched) → build (load, normalize, resolve, qualit
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import yaml
@@ -60,10 +61,46 @@ def registry_ids() -> list[str]:
 
 
 def on_failure(context: Mapping[str, Any]) -> None:
-    """The ``on_failure_callback`` of the DAGs' tasks; the alert module loads when a task fails, not at parse."""
-    from clearinghouse.alerts import alert
+    """The DAG-level ``on_failure_callback`` of every DAG: one alert digest per failed DAG run (never one per
+    failed task, however many mapped fetches failed). The alert module loads when it fires, not at parse."""
+    from clearinghouse.alerts import on_run_end
 
-    alert(context)
+    on_run_end(context, failed=True)
+
+
+def on_success(context: Mapping[str, Any]) -> None:
+    """The DAG-level ``on_success_callback`` of the DAGs that end a run: a digest when sources failed, were
+    held or went stale, or quarantine spiked (a clean night sends nothing)."""
+    from clearinghouse.alerts import on_run_end
+
+    on_run_end(context, failed=False)
+
+
+@contextmanager
+def verdicts_are_final() -> Iterator[None]:
+    """Inside a task: a gate's verdict (nothing to publish, release blocked) fails the task without retries;
+    rerunning the stage cannot change it, and the retry delay would only hold back the alert."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from warehouse.errors import NothingToPublish, QualityGateFailed
+
+    try:
+        yield
+    except (NothingToPublish, QualityGateFailed) as exc:
+        raise AirflowFailException(str(exc)) from exc
+
+
+def check_map_length(count: int, what: str = "registry sources") -> None:
+    """At DAG parse: the nightly maps one fetch per source, and Airflow refuses to map more than
+    ``[core] max_map_length`` (default 1024) at run time; fail the parse with a clear error instead."""
+    from airflow.configuration import conf
+
+    limit = conf.getint("core", "max_map_length", fallback=1024)
+    if count > limit:
+        raise ValueError(
+            f"the registry has {count} {what} but Airflow maps at most {limit} tasks ([core] max_map_length); "
+            f"set AIRFLOW__CORE__MAX_MAP_LENGTH to at least {count} (docker-compose.yaml sets it)"
+        )
 
 
 def run_id() -> str:

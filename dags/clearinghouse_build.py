@@ -2,7 +2,8 @@
 ### clearinghouse_build
 
 Scheduled by the raw-snapshots Asset (a `clearinghouse_source_<id>` run): loads the new fetches, normalizes,
-resolves and checks quality, then updates the build Asset that schedules `clearinghouse_publish`.
+resolves and checks quality, then updates the build Asset that schedules `clearinghouse_publish`. Its run
+ends `built` in `ops.runs` (`clearinghouse_publish` publishes under its own run id).
 Every task writes the warehouse, so all run in the one-slot `duckdb_writer` pool.
 """
 
@@ -13,7 +14,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import dag, get_current_context, task
 
-from clearinghouse.wiring import BUILT, RAW_SNAPSHOTS, WRITER_POOL, on_failure, run_id
+from clearinghouse.wiring import BUILT, RAW_SNAPSHOTS, WRITER_POOL, on_failure, run_id, verdicts_are_final
 
 
 @dag(
@@ -24,13 +25,8 @@ from clearinghouse.wiring import BUILT, RAW_SNAPSHOTS, WRITER_POOL, on_failure, 
     max_active_runs=1,
     tags=["clearinghouse", "build"],
     doc_md=__doc__,
-    default_args={
-        "owner": "clearinghouse",
-        "retries": 1,
-        "retry_delay": timedelta(minutes=2),
-        "pool": WRITER_POOL,
-        "on_failure_callback": on_failure,
-    },
+    on_failure_callback=on_failure,
+    default_args={"owner": "clearinghouse", "retries": 1, "retry_delay": timedelta(minutes=2), "pool": WRITER_POOL},
 )
 def clearinghouse_build():
     @task
@@ -57,7 +53,8 @@ def clearinghouse_build():
     def quality() -> dict:
         from clearinghouse.pipeline import quality_stage
 
-        return quality_stage(run_id())
+        with verdicts_are_final():
+            return quality_stage(run_id(), ends_run=True)
 
     load() >> normalize() >> resolve() >> quality()
 

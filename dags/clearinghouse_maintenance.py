@@ -3,7 +3,8 @@
 
 Weekly housekeeping: prunes raw snapshots older than `CLEARINGHOUSE_KEEP_RAW_DAYS` (default 90; bodies a
 source's last good fetch still needs are kept), keeps the last `CLEARINGHOUSE_KEEP_RELEASES` releases, drops
-staging rows of superseded fetches, and checkpoints/vacuums the warehouse (in the `duckdb_writer` pool).
+staging rows of superseded fetches, and compacts the warehouse by copying it into a fresh file swapped in
+atomically (in the `duckdb_writer` pool; DuckDB's VACUUM does not shrink a file).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import dag, task
 
-from clearinghouse.wiring import WRITER_POOL
+from clearinghouse.wiring import WRITER_POOL, on_failure
 
 
 @dag(
@@ -24,6 +25,7 @@ from clearinghouse.wiring import WRITER_POOL
     max_active_runs=1,
     tags=["clearinghouse", "maintenance"],
     doc_md=__doc__,
+    on_failure_callback=on_failure,
     default_args={"owner": "clearinghouse", "retries": 1, "retry_delay": timedelta(minutes=10)},
 )
 def clearinghouse_maintenance():

@@ -8,8 +8,11 @@ inside each, one request at a time per host; raw files only, pool `clearinghouse
 stops here) → `publish` (release suite on the built files before `latest` moves; updates the release Asset).
 Every task after `fetch` writes the warehouse and runs in the one-slot `duckdb_writer` pool.
 
-A source that fails keeps its last good data and is reported in the release manifest; it does not fail the
-run. A failing critical quality check fails `quality` (the alert hook fires) and nothing is published.
+A source that fails keeps its last good data and is reported in the release manifest and the night's alert
+digest; it does not fail the run. The run fails (and the digest says why) when there is nothing to publish
+(every source failed or was held), when a gate blocks the release (a critical quality check, or the meeting
+count falling more than `CLEARINGHOUSE_MAX_RELEASE_DROP` below the previous release), or on an error; `latest`
+is kept. One digest per run, from the DAG's callbacks, never one per failed task.
 
 Params: `only` (source ids to run), `replay_date` (YYYY-MM-DD: re-parse that day's archived snapshots instead
 of fetching). Schedule: `CLEARINGHOUSE_SCHEDULE` (cron, default nightly at 03:00 UTC; `manual` for runs
@@ -27,10 +30,14 @@ from clearinghouse.wiring import (
     FETCH_POOL,
     RELEASE,
     WRITER_POOL,
+    check_map_length,
     nightly_schedule,
     on_failure,
+    on_success,
+    registry_ids,
     replay_date_param,
     run_id,
+    verdicts_are_final,
 )
 
 
@@ -42,12 +49,13 @@ from clearinghouse.wiring import (
     max_active_runs=1,
     tags=["clearinghouse", "nightly"],
     doc_md=__doc__,
+    on_failure_callback=on_failure,
+    on_success_callback=on_success,
     default_args={
         "owner": "clearinghouse",
         "retries": 1,
         "retry_delay": timedelta(minutes=2),
         "pool": WRITER_POOL,
-        "on_failure_callback": on_failure,
     },
     params={
         "only": Param([], type="array", description="Run only these source ids (empty: every enabled source)."),
@@ -55,6 +63,8 @@ from clearinghouse.wiring import (
     },
 )
 def clearinghouse_nightly():
+    check_map_length(len(registry_ids()))
+
     @task(pool="default_pool")
     def list_sources() -> list[list[str]]:
         from clearinghouse.pipeline import fetch_batches, registry
@@ -89,22 +99,25 @@ def clearinghouse_nightly():
         return normalize_stage(run_id())
 
     @task
-    def quality() -> dict:
-        from clearinghouse.pipeline import quality_stage
-
-        return quality_stage(run_id())
-
-    @task
     def resolve() -> dict:
         from clearinghouse.pipeline import resolve_stage
 
-        return resolve_stage(run_id(), only=get_current_context()["params"]["only"] or None)
+        params = get_current_context()["params"]
+        return resolve_stage(run_id(), only=params["only"] or None, replay=bool(params["replay_date"]))
+
+    @task
+    def quality() -> dict:
+        from clearinghouse.pipeline import quality_stage
+
+        with verdicts_are_final():
+            return quality_stage(run_id())
 
     @task(outlets=[RELEASE])
     def publish() -> dict:
         from clearinghouse.pipeline import publish_stage
 
-        return publish_stage(run_id())
+        with verdicts_are_final():
+            return publish_stage(run_id())
 
     fetched = fetch.expand(source_ids=list_sources())
     load(fetched) >> normalize() >> resolve() >> quality() >> publish()

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import dag, task
 
-from clearinghouse.wiring import BUILT, RELEASE, WRITER_POOL, on_failure, run_id
+from clearinghouse.wiring import BUILT, RELEASE, WRITER_POOL, on_failure, on_success, run_id, verdicts_are_final
 
 
 @dag(
@@ -23,20 +23,17 @@ from clearinghouse.wiring import BUILT, RELEASE, WRITER_POOL, on_failure, run_id
     max_active_runs=1,
     tags=["clearinghouse", "publish"],
     doc_md=__doc__,
-    default_args={
-        "owner": "clearinghouse",
-        "retries": 1,
-        "retry_delay": timedelta(minutes=2),
-        "pool": WRITER_POOL,
-        "on_failure_callback": on_failure,
-    },
+    on_failure_callback=on_failure,
+    on_success_callback=on_success,
+    default_args={"owner": "clearinghouse", "retries": 1, "retry_delay": timedelta(minutes=2), "pool": WRITER_POOL},
 )
 def clearinghouse_publish():
     @task(outlets=[RELEASE])
     def publish() -> dict:
         from clearinghouse.pipeline import publish_stage
 
-        return publish_stage(run_id())
+        with verdicts_are_final():
+            return publish_stage(run_id())
 
     publish()
 

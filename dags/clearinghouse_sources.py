@@ -16,7 +16,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import dag, get_current_context, task
 
-from clearinghouse.wiring import FETCH_POOL, RAW_SNAPSHOTS, registry_ids, replay_date_param
+from clearinghouse.wiring import FETCH_POOL, RAW_SNAPSHOTS, on_failure, registry_ids, replay_date_param
 
 
 def _source_dag(source_id: str):
@@ -28,6 +28,7 @@ def _source_dag(source_id: str):
         max_active_runs=1,
         tags=["clearinghouse", "source"],
         doc_md=__doc__,
+        on_failure_callback=on_failure,
         default_args={"owner": "clearinghouse", "retries": 3, "retry_delay": timedelta(minutes=1)},
         params={"replay_date": replay_date_param()},
     )

@@ -1,7 +1,8 @@
 """The raw archive: every response body, content-addressed, and one metadata record per fetch attempt.
 
 Layout under ``CLEARINGHOUSE_HOME/raw/<source_id>/``:
-- ``<YYYY-MM-DD>/<sha256>.<ext>``: response bodies (immutable; the same bytes are stored once a day);
+- ``<YYYY-MM-DD>/<sha256>.<ext>``: response bodies (immutable; the same bytes are stored once: a later day
+  holds a hard link to the earlier copy);
 - ``<YYYY-MM-DD>/<fetch_id>.fetch.json``: what one fetch attempt did (also when it failed);
 - ``<YYYY-MM-DD>/<fetch_id>.records.parquet``: the records parsed from that fetch, for the loader;
 - ``state.json``: the last good fetch (validators for conditional GET, snapshot hash, record counts).
@@ -45,6 +46,20 @@ def atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _link(existing: Path, target: Path) -> bool:
+    """Hard-link ``existing`` as ``target`` (atomically, like ``atomic_write``); False where links are not possible."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.link")
+    try:
+        tmp.unlink(missing_ok=True)
+        os.link(existing, tmp)
+        os.replace(tmp, target)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        return False
+    return True
 
 
 def sha256(data: bytes) -> str:
@@ -136,11 +151,19 @@ class Archive:
         return inside(self.source_dir(source_id), replay_day(day))
 
     def store_body(self, source_id: str, day: str, body: bytes, content_type: str, url: str) -> tuple[str, str]:
-        """Store a body content-addressed; returns (sha256, path relative to the root)."""
+        """Store a body content-addressed; returns (sha256, path relative to the root).
+
+        The same bytes already archived on another day (a feed without ETag or Last-Modified, unchanged) are
+        hard-linked into today's folder, not written again: every day keeps its complete snapshot, the disk
+        holds the body once, and pruning an old day frees nothing a later day still uses.
+        """
         digest = sha256(body)
-        target = self.day_dir(source_id, day) / f"{digest}.{extension(content_type, url)}"
+        name = f"{digest}.{extension(content_type, url)}"
+        target = self.day_dir(source_id, day) / name
         if not target.exists():
-            atomic_write(target, body)
+            earlier = next((p for p in sorted(self.source_dir(source_id).glob(f"*/{name}"), reverse=True)), None)
+            if earlier is None or not _link(earlier, target):
+                atomic_write(target, body)
         return digest, str(target.relative_to(self.root))
 
     def read_body(self, rel_path: str) -> bytes:

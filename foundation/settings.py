@@ -50,6 +50,19 @@ def _flag(value: str) -> bool:
     return value.strip().lower() in TRUE
 
 
+def _share(value: str) -> float:
+    share = float(value)
+    if not 0 <= share <= 1:
+        raise ValueError("expected a share between 0 and 1 (0.2 = 20 %)")
+    return share
+
+
+def _log_format(value: str) -> str:
+    if value.strip().lower() not in ("text", "json"):
+        raise ValueError("expected text or json")
+    return value.strip().lower()
+
+
 def _setting(default: Any, doc: str, parse: Callable[[str], Any] = str, variable: str | None = None) -> Any:
     """A field read from ``CLEARINGHOUSE_<variable or NAME>``: ``parse`` turns a non-empty value into its type."""
     return field(default=default, metadata={"doc": doc, "parse": parse, "variable": variable})
@@ -92,8 +105,25 @@ class Settings:
     meetings."""
     schedule: str = _setting("0 3 * * *", "Cron schedule of clearinghouse_nightly; `manual`: triggered only.",
                              str.strip)  # fmt: skip
-    alert_email: str | None = _setting(None, "Comma-separated addresses that get failure alerts (Airflow's SMTP).")
-    alert_slack_webhook: str | None = _setting(None, "Slack incoming-webhook URL that gets failure alerts.")
+    max_release_drop: float = _setting(0.20, "Share of meetings a release may lose against the previous one before "
+                                       "it is blocked (`clearinghouse publish --accept-drop` accepts it).",
+                                       _share)  # fmt: skip
+    lock_wait_s: float = _setting(600.0, "Seconds a stage waits for the warehouse lock another process holds "
+                                  "(retried and logged), then fails naming the holder.", float)  # fmt: skip
+    abandon_after_s: float = _setting(6 * 3600.0, "A run still `running` with no stage heartbeat for this long "
+                                      "(or whose process is gone) is marked `abandoned` by the next run.",
+                                      float)  # fmt: skip
+    log_format: str = _setting("text", "CLI log lines: `text` (timestamp, level, run id) or `json` (one object a "
+                               "line, for log collectors).", _log_format)  # fmt: skip
+    alert_email: str | None = _setting(None, "Comma-separated addresses that get the night's alert digest by SMTP.")
+    alert_slack_webhook: str | None = _setting(None, "Slack-style incoming-webhook URL that gets the alert digest "
+                                               "(posted as JSON `{\"text\": …}`).")  # fmt: skip
+    smtp_host: str = _setting("localhost", "SMTP server of the alert e-mail.")
+    smtp_port: int = _setting(25, "Port of the SMTP server (587 with `CLEARINGHOUSE_SMTP_STARTTLS`).", _integer)
+    smtp_starttls: bool = _setting(False, "Upgrade the SMTP connection with STARTTLS.", _flag)
+    smtp_user: str | None = _setting(None, "SMTP login, when the server wants one.")
+    smtp_password: str | None = _setting(None, "SMTP password of `CLEARINGHOUSE_SMTP_USER` (a secret).")
+    alert_from: str = _setting("clearinghouse@localhost", "Sender address of the alert e-mail.")
     public_url: str = _setting("http://127.0.0.1:8000", "Where apps reach the download service (printed feed URLs).",
                                lambda v: v.rstrip("/"))  # fmt: skip
     s3_bucket: str | None = _setting(None, "Mirror each release to this S3-compatible bucket (off when empty).")

@@ -6,7 +6,8 @@ moves ``ops.source_state.last_good_at`` — is counted once into ``core.record_p
 are present (``absent_runs`` 0), records it no longer lists gain one absent run. Resolution keeps using the
 last known version of a record until it has been absent for ``close_after`` consecutive healthy observations
 (``carried_versions_sql``); then its meeting closes (``transforms.history``). A failed or held fetch does not
-move ``last_good_at``, so it observes nothing and can never close a meeting.
+move ``last_good_at``, so it observes nothing and can never close a meeting. Nor does a replay of an archived
+day: it is re-parsed and republished, but it is no observation (``resolve(..., replay=True)``).
 """
 
 from __future__ import annotations
@@ -83,10 +84,24 @@ def observe(con: duckdb.DuckDBPyConnection, source_ids: Iterable[str], now: date
         con.execute("DROP TABLE presence_sources")
 
 
-def carried_versions_sql(source_ids: Iterable[str], close_after: int) -> str:
-    """The last known versions of records missing from their source for fewer than ``close_after`` runs."""
-    return f"""
+def carried_versions_sql(source_ids: Iterable[str], close_after: int, replay: bool = False) -> str:
+    """The last known versions of records missing from their source for fewer than ``close_after`` runs.
+
+    ``replay``: a replayed day is not an observation (``observe`` is skipped), so every record the source
+    still listed before the replay and the replayed snapshot lacks is carried too: a replay never closes a
+    meeting.
+    """
+    if not replay:
+        return f"""
         SELECT v.* FROM core.meeting_versions v
         JOIN core.record_presence p ON p.last_fetch_id = v.fetch_id AND p.source_key = v.source_key
         WHERE p.source_id IN ({sql_text_list(source_ids)}) AND p.absent_runs BETWEEN 1 AND {close_after - 1}
+    """
+    return f"""
+        SELECT v.* FROM core.meeting_versions v
+        JOIN core.record_presence p ON p.last_fetch_id = v.fetch_id AND p.source_key = v.source_key
+        WHERE p.source_id IN ({sql_text_list(source_ids)}) AND p.absent_runs < {close_after}
+          AND NOT EXISTS (SELECT 1 FROM core.meeting_versions c
+                          JOIN ops.source_state s ON s.source_id = c.source_id AND s.current_fetch_id = c.fetch_id
+                          WHERE c.source_id = p.source_id AND c.source_key = p.source_key)
     """

@@ -41,7 +41,9 @@ MEMORY_LIMIT = "2GB"
 """DuckDB's share while resolving: a million records fit the 4 GB budget with Python and Arrow around it."""
 
 
-def current_versions_sql(source_ids: Iterable[str], close_after: int = presence.CLOSE_AFTER_RUNS) -> str:
+def current_versions_sql(
+    source_ids: Iterable[str], close_after: int = presence.CLOSE_AFTER_RUNS, replay: bool = False
+) -> str:
     """The versions each enabled source currently contributes: its last good fetch, plus the last version of
     each record that fetch no longer lists, until it has been missing for ``close_after`` healthy runs."""
     ids = list(source_ids)
@@ -50,7 +52,7 @@ def current_versions_sql(source_ids: Iterable[str], close_after: int = presence.
         JOIN ops.source_state s ON s.source_id = v.source_id AND s.current_fetch_id = v.fetch_id
         WHERE v.source_id IN ({sql_text_list(ids)})
         UNION ALL
-        {presence.carried_versions_sql(ids, close_after)}
+        {presence.carried_versions_sql(ids, close_after, replay)}
     """
 
 
@@ -171,11 +173,13 @@ def resolve(
     now: datetime,
     priorities: Mapping[str, int] | None = None,
     close_after: int = presence.CLOSE_AFTER_RUNS,
+    replay: bool = False,
 ) -> dict[str, int]:
     """Link every current record to a meeting, rebuild ``core.meetings`` and ``core.venues``; return counts.
 
     First counts each source's new healthy fetch into ``core.record_presence`` (``presence.observe``), so
-    records missing for fewer than ``close_after`` healthy runs stay in with their last known version.
+    records missing for fewer than ``close_after`` healthy runs stay in with their last known version. ``replay``:
+    the records come from a replayed day, which is no observation (``presence.carried_versions_sql``).
     ``priorities``: the registry ``priority`` of each source (survivorship); a source missing from it has
     the registry default. A connection on DuckDB's default memory limit is capped at ``MEMORY_LIMIT``
     while resolving (DuckDB spills to disk beyond it); a connection with its own limit keeps it.
@@ -187,8 +191,9 @@ def resolve(
         con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     try:
         ids = list(source_ids)
-        presence.observe(con, ids, now)
-        return _resolve(con, ids, now, priorities or {}, close_after)
+        if not replay:  # a replayed day is no observation: it never advances absence counters
+            presence.observe(con, ids, now)
+        return _resolve(con, ids, now, priorities or {}, close_after, replay)
     finally:
         for (table,) in con.sql(
             "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE 'res\\_%' ESCAPE '\\'"
@@ -212,8 +217,11 @@ def _resolve(
     now: datetime,
     priorities: Mapping[str, int],
     close_after: int,
+    replay: bool = False,
 ) -> dict[str, int]:
-    con.execute(f"CREATE OR REPLACE TEMP VIEW current_versions AS {current_versions_sql(source_ids, close_after)}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW current_versions AS {current_versions_sql(source_ids, close_after, replay)}"
+    )
     n = matching.prepare(con)
     edges = matching.match(con)
     _table(con, "res_edges", edges)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 
+from foundation.sql import sql_name, sql_text
+from warehouse import db
 from warehouse.publish import prune
 from warehouse.releases_index import write_releases_index
 
@@ -42,18 +45,44 @@ def prune_staging(con: duckdb.DuckDBPyConnection) -> int:
     return before - con.sql("SELECT count(*) FROM staging.source_records").fetchall()[0][0]
 
 
-def compact(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("CHECKPOINT")
-    con.execute("VACUUM")
+def _size(path: Path) -> int:
+    wal = path.with_name(path.name + ".wal")
+    return sum(p.stat().st_size for p in (path, wal) if p.exists())
 
 
-def run_maintenance(home: Path, warehouse: Path, keep_raw_days: int, keep_releases: int, today: date) -> dict:
+def compact(warehouse: Path, memory_limit: str | None = None) -> dict[str, int]:
+    """Rewrite the warehouse into a fresh file and swap it in with one ``rename``; returns the sizes in bytes.
+
+    DuckDB reuses the blocks that deletes free but never gives them back to the file system (``VACUUM`` does
+    not shrink the file), so after pruning, only a copy is smaller. The copy is made under the writer's lock
+    (``db.connect`` waits for it like any stage); a crash before the rename leaves the old file whole and a
+    ``.compact`` leftover that the next compaction replaces.
+    """
+    before = _size(warehouse)
+    fresh = warehouse.with_name(f".{warehouse.name}.compact")
+    fresh.unlink(missing_ok=True)
+    with db.connect(warehouse, memory_limit=memory_limit) as con:
+        con.execute("CHECKPOINT")
+        source = con.sql("SELECT current_database()").fetchall()[0][0]
+        con.execute(f"ATTACH {sql_text(str(fresh))} AS compacted")
+        try:
+            con.execute(f"COPY FROM DATABASE {sql_name(source)} TO compacted")
+        finally:
+            con.execute("DETACH compacted")
+    os.replace(fresh, warehouse)
+    return {"warehouse_bytes_before": before, "warehouse_bytes_after": _size(warehouse)}
+
+
+def run_maintenance(
+    home: Path, warehouse: Path, keep_raw_days: int, keep_releases: int, today: date, memory_limit: str | None = None
+) -> dict:
     result = prune_raw(home / "raw", keep_raw_days, today)
     published = home / "published"
     if (published / "releases").exists():
         result["releases_removed"] = len(prune(published, keep_releases))
         write_releases_index(published)  # releases.json lists only releases that still exist
-    with duckdb.connect(str(warehouse)) as con:
-        result["staging_rows_removed"] = prune_staging(con)
-        compact(con)
+    if warehouse.exists():
+        with db.connect(warehouse, memory_limit=memory_limit) as con:
+            result["staging_rows_removed"] = prune_staging(con)
+        result |= compact(warehouse, memory_limit)
     return result

@@ -102,3 +102,32 @@ def test_every_dag_file_parses_in_under_half_a_second(dagbag):
     print("DAG parse seconds, first:", first, "best of 3:", {Path(f).name: round(t, 3) for f, t in best.items()})
     assert len(best) == len(DAG_FILES)
     assert not {f: t for f, t in best.items() if t >= 0.5}, best
+
+
+def test_every_dag_alerts_once_per_failed_run(dagbag):
+    """A DAG-level failure callback on every DAG; none per task, so a night of failed mapped fetches is one alert."""
+    from clearinghouse.wiring import on_failure, on_success
+
+    for dag_id, dag in dagbag.dags.items():
+        assert dag.on_failure_callback in (on_failure, [on_failure]), f"{dag_id} has no failure callback"
+        for t in dag.tasks:
+            assert not t.on_failure_callback, f"{dag_id}.{t.task_id} alerts per task"
+    for dag_id in ("clearinghouse_nightly", "clearinghouse_publish"):  # the DAGs that end a run with a release
+        assert dagbag.dags[dag_id].on_success_callback in (on_success, [on_success])
+
+
+def test_a_registry_beyond_max_map_length_fails_the_parse_with_a_clear_error(monkeypatch):
+    from clearinghouse.wiring import check_map_length
+
+    monkeypatch.setenv("AIRFLOW__CORE__MAX_MAP_LENGTH", "1024")
+    check_map_length(1024)
+    with pytest.raises(ValueError, match=r"1025 registry sources .* at most 1024 .*AIRFLOW__CORE__MAX_MAP_LENGTH"):
+        check_map_length(1025)
+
+
+def test_compose_raises_max_map_length():
+    import yaml
+
+    compose = yaml.safe_load((REPO / "docker-compose.yaml").read_text())
+    env = compose["x-airflow-common"]["environment"]
+    assert int(env["AIRFLOW__CORE__MAX_MAP_LENGTH"]) >= 10000

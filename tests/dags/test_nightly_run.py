@@ -29,6 +29,7 @@ def airflow_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[d
         )  # fmt: skip
         assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
         manifests.append(json.loads((home / "published" / "latest" / "manifest.json").read_text()))
+    (home / "second-run-output.txt").write_text(result.stdout + result.stderr)  # what the terminal showed
     return home, manifests
 
 
@@ -58,3 +59,24 @@ def test_airflow_ran_the_stage_tasks(airflow_runs):
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         runs = con.sql("SELECT count(*) FROM ops.runs WHERE status = 'published'").fetchall()[0][0]
     assert runs == 2
+
+
+def test_make_run_shows_progress_and_the_summary_not_airflows_log(airflow_runs):
+    home, _ = airflow_runs
+    output = (home / "second-run-output.txt").read_text()
+    lines = output.splitlines()
+    assert len(lines) < 150, f"{len(lines)} lines"
+    assert any("source nepa-aa: unchanged" in line for line in lines)
+    assert any("stage publish of run manual__" in line and "done in" in line for line in lines)
+    logs = sorted((home / "logs").glob("airflow-run-*.log"))
+    assert len(logs) == 2 and f"Airflow's log: {logs[-1]}" in " ".join(output.split())
+    assert "[DAG TEST] starting task_id=publish" in logs[-1].read_text()
+
+
+def test_every_stage_of_a_nightly_run_is_recorded_and_no_run_is_left_running(airflow_runs):
+    home, _ = airflow_runs
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        assert con.sql("SELECT count(*) FROM ops.runs WHERE status <> 'published'").fetchall() == [(0,)]
+        stages = con.sql("SELECT stage, count(*), bool_and(status = 'done') FROM ops.stage_runs GROUP BY 1 "
+                         "ORDER BY min(started_at)").fetchall()  # fmt: skip
+    assert stages == [(s, 2, True) for s in ("fetch", "load", "normalize", "resolve", "quality", "publish")]

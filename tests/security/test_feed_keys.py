@@ -29,8 +29,8 @@ def test_auth_must_name_a_feed_key_variable(
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", AWS_SECRET)
     registry = write_registry(tmp_path / "sources.yaml", [mg_source("aws-auth", url, auth="AWS_SECRET_ACCESS_KEY")])
 
-    assert main(["run", "--sources", str(registry)]) == 2
-    assert main(["sources", "check", "--sources", str(registry)]) == 2
+    assert main(["run", "--sources", str(registry)]) == 1  # a registry that cannot be used is an error
+    assert main(["sources", "check", "--sources", str(registry)]) == 1
     error = " ".join(capsys.readouterr().err.split())  # the console wraps long lines
     assert f"{registry}: source 'aws-auth', key 'auth'" in error
     assert "starts with CLEARINGHOUSE_FEED_KEY_" in error

@@ -36,8 +36,11 @@ class Nights:
         self.close_after = close_after
         self.night = 0
 
-    def run(self, listings: dict[str, list[dict[str, Any]]], failed: Iterable[str] = ()) -> dict[str, int]:
-        """Tonight each source in ``listings`` lists these records, except ``failed`` sources (fetch failed)."""
+    def run(
+        self, listings: dict[str, list[dict[str, Any]]], failed: Iterable[str] = (), replay: bool = False
+    ) -> dict[str, int]:
+        """Tonight each source in ``listings`` lists these records, except ``failed`` sources (fetch failed);
+        ``replay``: the records are a replayed archived day."""
         now = T0 + timedelta(days=self.night)
         for source_id, rows in listings.items():
             if source_id in failed:
@@ -56,7 +59,7 @@ class Nights:
                 "last_status) VALUES (?, ?, ?, ?, 'ok')",
                 [source_id, fetch_id, now, now],
             )
-        resolve(self.con, sorted(listings), now, close_after=self.close_after)
+        resolve(self.con, sorted(listings), now, close_after=self.close_after, replay=replay)
         self.night += 1
         return history.record(self.con, now)
 
@@ -107,6 +110,24 @@ def test_until_it_closes_the_meeting_keeps_its_last_version_and_last_seen(nights
     ).fetchall()[0]
     assert name == "Renamed Tonight"
     assert last_seen == T0 + timedelta(days=1)
+
+
+def test_replays_never_advance_absence_or_close_meetings(nights: Nights):
+    nights.run({"src": [A, B]})
+    nights.run({"src": [A]})  # B missing for one healthy night
+    for _ in range(5):  # an operator replays a day without B, again and again
+        assert nights.run({"src": [A]}, replay=True)["closed"] == 0
+    assert nights.published() == {MEETING_A, MEETING_B}
+    assert nights.con.sql("SELECT absent_runs FROM core.record_presence WHERE source_key = 'b'").fetchall() == [(1,)]
+    nights.run({"src": [A]})
+    assert nights.run({"src": [A]})["closed"] == 1  # real nights still close it on the third healthy one
+
+
+def test_a_replay_of_an_old_day_keeps_the_meetings_listed_since(nights: Nights):
+    nights.run({"src": [A]})
+    nights.run({"src": [A, B]})  # B is new
+    assert nights.run({"src": [A]}, replay=True)["closed"] == 0  # the replayed day predates B
+    assert nights.published() == {MEETING_A, MEETING_B}
 
 
 def test_a_failing_source_closes_nothing(nights: Nights):

@@ -276,11 +276,15 @@ def validate_release(
     release_dir: Path,
     previous_manifest: dict[str, Any] | None,
     regions: list[str] | None = None,
+    max_drop: float | None = ROW_DROP_CRITICAL,
 ) -> dict[str, Any]:
-    """Run the release suites over the built files in ``release_dir``; raise on a critical failure."""
+    """Run the release suites over the built files in ``release_dir``; raise on a critical failure.
+
+    ``max_drop``: the share of meetings the release may lose against the previous one (``None``: an operator
+    accepted the drop)."""
     previous = (previous_manifest or {}).get("counts", {}).get("meetings")
     parameters = {
-        "min_rows": round(previous * (1 - ROW_DROP_CRITICAL)) if previous else 0,
+        "min_rows": round(previous * (1 - max_drop)) if previous and max_drop is not None else 0,
         "warn_min_rows": round(previous * (1 - ROW_CHANGE_WARNING)) if previous else 0,
         "warn_max_rows": round(previous * (1 + ROW_CHANGE_WARNING)) if previous else None,
     }

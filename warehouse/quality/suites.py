@@ -30,6 +30,7 @@ from foundation.model import (
     WEEKDAYS,
     iana_zones,
 )
+from foundation.settings import Settings
 
 Severity = Literal["critical", "warning"]
 
@@ -54,8 +55,9 @@ PUBLISHED_TEXT = (
     "conference_phone_notes",
 )
 """Published free-text fields; the release holds each to the contact rule (``transforms.privacy.redact_contacts``)."""
-ROW_DROP_CRITICAL = 0.25
-"""A release with this share fewer meetings than the previous one is blocked."""
+ROW_DROP_CRITICAL = Settings.max_release_drop
+"""A release with more than this share fewer meetings than the previous one is blocked (the default of
+``CLEARINGHOUSE_MAX_RELEASE_DROP``; the publish stage passes the configured share)."""
 ROW_CHANGE_WARNING = 0.10
 """A release whose meeting count moves more than this share either way is flagged."""
 
@@ -230,7 +232,8 @@ RELEASE_MEETINGS = Suite(
             for name in PUBLISHED_TEXT
         ),
         _check("row_count_within_tolerance", "critical", gxe.ExpectTableRowCountToBeBetween,
-               f"no more than {ROW_DROP_CRITICAL:.0%} fewer meetings than the previous release",
+               "no more than CLEARINGHOUSE_MAX_RELEASE_DROP (default "
+               f"{ROW_DROP_CRITICAL:.0%}) fewer meetings than the previous release",
                min_value={"$PARAMETER": "min_rows"}),
         _check("row_count_change_small", "warning", gxe.ExpectTableRowCountToBeBetween,
                f"meeting count within ±{ROW_CHANGE_WARNING:.0%} of the previous release",

@@ -53,4 +53,4 @@ def test_cli_sources_new(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(cli, "REPO_ROOT", tmp_path)
     assert cli.main(["sources", "new", "new-site", "--kind", "html:new_site"]) == 0
     assert (tmp_path / "extractors" / "html" / "new_site.py").exists()
-    assert cli.main(["sources", "new", "new-site", "--kind", "html:Bad-Name"]) == 2
+    assert cli.main(["sources", "new", "new-site", "--kind", "html:Bad-Name"]) == 1

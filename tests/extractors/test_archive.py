@@ -1,0 +1,31 @@
+"""The raw archive keeps an identical body once across days: a later day links to the earlier copy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from extractors.archive import Archive
+from tests.conftest import SNAPSHOTS
+
+BODY = (SNAPSHOTS / "mg" / "sussexaa_sussex-county-de_2022-09-01.json").read_bytes()
+URL = "https://sussexaa.org/wp-admin/admin-ajax.php?action=meetings"
+
+
+def test_the_same_body_on_later_days_is_stored_once(tmp_path: Path) -> None:
+    archive = Archive(tmp_path)
+    paths = [archive.store_body("sussex-aa", day, BODY, "application/json", URL)[1]
+             for day in ("2026-12-04", "2026-12-05", "2026-12-06")]  # fmt: skip
+    files = [tmp_path / p for p in paths]
+    assert [p.parent.name for p in files] == ["2026-12-04", "2026-12-05", "2026-12-06"]  # each day whole
+    assert all(f.read_bytes() == BODY for f in files)
+    assert len({f.stat().st_ino for f in files}) == 1 and files[0].stat().st_nlink == 3  # one copy on disk
+    (tmp_path / paths[0]).unlink()  # pruning the first day frees nothing the later days use
+    assert archive.read_body(paths[2]) == BODY
+
+
+def test_a_changed_body_is_a_new_file(tmp_path: Path) -> None:
+    archive = Archive(tmp_path)
+    _, first = archive.store_body("sussex-aa", "2026-12-05", BODY, "application/json", URL)
+    _, second = archive.store_body("sussex-aa", "2026-12-06", BODY + b" ", "application/json", URL)
+    assert (tmp_path / first).stat().st_ino != (tmp_path / second).stat().st_ino
+    assert (tmp_path / second).stat().st_nlink == 1
