@@ -184,14 +184,18 @@ def _blocked(con: duckdb.DuckDBPyConnection, run_id: str, cfg: Settings, exc: Ex
 
 def publish_stage(run_id: str, sources_path: Path | None = None, cfg: Settings | None = None) -> dict[str, Any]:
     """Build the release, gate it (release suite + latest core checks) before ``latest`` moves, report."""
+    from foundation.fellowship import load_directory
     from transforms.regions import load_regions, load_source_labels
+    from warehouse import fellowships
     from warehouse.publish import publish, release_id_for
     from warehouse.quality import QualityGateFailed, build_reports, quality_summary, validate_release
 
     cfg = cfg or settings()
     regions = load_regions(cfg.regions_path)
-    sources = [s for s in cached_registry(sources_path or cfg.sources_path) if s.enabled]
+    registry_entries = cached_registry(sources_path or cfg.sources_path)
+    sources = [s for s in registry_entries if s.enabled]
     with db.connect(cfg.warehouse_path, memory_limit=cfg.duckdb_memory_limit) as con:
+        fellowships.sync(con, load_directory(cfg.fellowships_path), registry_entries)
         runs.start_run(con, run_id)
         started = runs.run_started_at(con, run_id)
         source_report = runs.source_statuses(con, run_id, sources)

@@ -134,7 +134,8 @@ def _describe(file: Path, entries: list[Any], error: ValidationError) -> list[st
             found = entry.get(loc[2]) if isinstance(entry, dict) and len(loc) > 2 else None
             what = "unknown key (check spelling)" if err["type"] == "extra_forbidden" else err["msg"]
             problems.append(
-                f"{file}: fellowship {code!r}, key {key!r}: {what}" + (f"; found {found!r}" if found is not None else "")
+                f"{file}: fellowship {code!r}, key {key!r}: {what}"
+                + (f"; found {found!r}" if found is not None else "")
             )
         else:
             problems.append(f"{file}: {'.'.join(map(str, loc)) or '(top level)'}: {err['msg']}")
@@ -171,9 +172,7 @@ def load_directory(path: Path | str) -> list[Fellowship]:
             entries.append(entry)
     missing = [c for c in FELLOWSHIPS if c != "OTHER" and c not in seen]
     if not problems and missing:
-        problems.append(
-            f"{path}: expected an entry for every canonical fellowship code; missing: {', '.join(missing)}"
-        )
+        problems.append(f"{path}: expected an entry for every canonical fellowship code; missing: {', '.join(missing)}")
     if problems:
         raise DirectoryError("\n".join(problems))
     return sorted(entries, key=lambda f: f.code)
