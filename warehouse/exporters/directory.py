@@ -212,6 +212,7 @@ and where it has none (<code>marts.fellowship_coverage</code>, <code>marts.fello
 {"".join(rows) or "<tr><td>No US state has a source.</td></tr>"}
 </table>
 <h3>States without a source, per fellowship</h3>
-<table><tr><th>fellowship</th><th>category</th><th>states with a source</th><th>states without</th><th>meetings</th></tr>
+<table><tr><th>fellowship</th><th>category</th><th>states with a source</th><th>states without</th>
+<th>meetings</th></tr>
 {gaps}
 </table>"""
