@@ -12,6 +12,7 @@ a helpline is given only when a public page of the fellowship states it (``evide
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -41,6 +42,7 @@ login or a CAPTCHA rule automated access out, so the directory only links to the
 site's terms must be read before a source is added (until then, a referral)."""
 LISTINGS = ("meetings", "organizations")
 """What the fellowship's finder lists: meetings, or organizations (chapters, affiliates) that hold groups."""
+HELPLINE = re.compile(r"^\+[1-9][0-9]{6,14}$")
 VERIFIABLE = ("website", "finder_url", "finder_kind", "how_it_publishes", "terms", "helpline", "helps_with")
 
 
@@ -105,6 +107,13 @@ class Fellowship(BaseModel):
         unknown = [v for v in value if v not in VERIFIABLE]
         if unknown:
             raise ValueError(f"expected field names among {', '.join(VERIFIABLE)}")
+        return value
+
+    @field_validator("helpline")
+    @classmethod
+    def _helpline(cls, value: str | None) -> str | None:
+        if value is not None and not HELPLINE.match(value):
+            raise ValueError("expected an E.164 number such as +18009506264")
         return value
 
     @model_validator(mode="after")
