@@ -183,7 +183,7 @@ def _build(
                 files += exporter.write(con, scope, root)
         entries, changed = changes.write(con, root, release_id, previous)
         files += entries
-        files += directory.write(con, root, release_id)
+        files += directory.write(con, root)
         # Analysts query this file while the nightly run holds the warehouse's write lock.
         files.append(file_entry(root, write_release_duckdb(root, con), None))
         extra = {**manifest_extra, "quality": check(root)} if check else dict(manifest_extra)

@@ -88,8 +88,9 @@ def counts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     }
 
 
-def write(con: duckdb.DuckDBPyConnection, root: Path, release_id: str) -> list[dict[str, Any]]:
-    """Write ``directory.json``; returns its manifest entry (rows = fellowships)."""
+def write(con: duckdb.DuckDBPyConnection, root: Path) -> list[dict[str, Any]]:
+    """Write ``directory.json`` (no release id in it: its bytes change only when what it says changes); returns
+    its manifest entry (rows = fellowships)."""
     entries = fellowships(con)
     by_region: dict[str, dict[str, Any]] = {}
     for row in parity(con):
@@ -97,7 +98,6 @@ def write(con: duckdb.DuckDBPyConnection, root: Path, release_id: str) -> list[d
                                                          "categories": []})  # fmt: skip
         region["categories"].append({k: row[k] for k in ("category", "status", "meetings", "listed", "referral_only")})
     document = {
-        "release_id": release_id,
         "description": "Every mutual-help fellowship the clearinghouse knows, with its own finder: where this "
         "release lists no meetings of a fellowship, people are referred to its finder. `status` is "
         f"'{LISTED}' or '{REFERRAL}'; `fetched`: the registry has a source the project fetches for it; "
@@ -194,14 +194,18 @@ def coverage_section(con: duckdb.DuckDBPyConnection) -> str:
             text = f"{sources} / {meetings}" + (f" +{link_only} link" if link_only else "")
             tds.append(f'<td class="{"listed" if sources else "referral"}">{text}</td>')
         rows.append(f"<tr><th>{html.escape(name)} ({html.escape(state)})</th>{''.join(tds)}</tr>")
+    summary = con.sql(
+        "SELECT fellowship, category, states_with_source, states_without_source, meetings "
+        "FROM marts.fellowship_source_gaps ORDER BY states_with_source DESC, meetings DESC, fellowship"
+    ).fetchall()
     gaps = "".join(
         f"<tr><td><code>{html.escape(code)}</code></td><td>{html.escape(category)}</td><td>{with_}</td>"
         f"<td>{without}</td><td>{meetings}</td></tr>"
-        for code, category, with_, without, meetings in con.sql(
-            "SELECT fellowship, category, states_with_source, states_without_source, meetings "
-            "FROM marts.fellowship_source_gaps ORDER BY states_with_source DESC, meetings DESC, fellowship"
-        ).fetchall()
+        for code, category, with_, without, meetings in summary
+        if with_ or meetings
     )
+    nowhere = ", ".join(f"<code>{html.escape(code)}</code>" for code, _, with_, _, meetings in summary
+                        if not with_ and not meetings)  # fmt: skip
     head = "".join(f"<th><code>{html.escape(c)}</code></th>" for c in columns)
     return f"""<h2 id="coverage">Coverage: sources and meetings per state and fellowship</h2>
 <p>For each US state the registry reaches: sources fetched / meetings listed per fellowship (a source covers the
@@ -215,4 +219,5 @@ and where it has none (<code>marts.fellowship_coverage</code>, <code>marts.fello
 <table><tr><th>fellowship</th><th>category</th><th>states with a source</th><th>states without</th>
 <th>meetings</th></tr>
 {gaps}
-</table>"""
+</table>
+<p>No source in any state: {nowhere or "none"}.</p>"""
