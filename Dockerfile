@@ -18,6 +18,7 @@ COPY --chown=airflow:root transforms ./transforms
 COPY --chown=airflow:root warehouse ./warehouse
 COPY --chown=airflow:root sources ./sources
 COPY --chown=airflow:root regions ./regions
+COPY --chown=airflow:root fellowships ./fellowships
 COPY --chown=airflow:root deploy/airflow-init.sh ./deploy/airflow-init.sh
 COPY --chown=airflow:root dags /opt/airflow/dags
 RUN uv pip install --no-cache --python "$(command -v python)" --no-deps -e .

@@ -252,13 +252,16 @@ def publish_stage(
 def _publish(
     con: duckdb.DuckDBPyConnection, run_id: str, sources_path: Path | None, cfg: Settings, accept_drop: bool
 ) -> dict[str, Any]:
+    from foundation.fellowship import load_directory
     from transforms.regions import load_regions, load_source_labels
-    from warehouse import release_gate
+    from warehouse import fellowships, release_gate
     from warehouse.publish import publish, release_id_for
     from warehouse.quality import build_reports, quality_summary, validate_release
 
     regions = load_regions(cfg.regions_path)
-    sources = [s for s in cached_registry(sources_path or cfg.sources_path) if s.enabled]
+    registry_entries = cached_registry(sources_path or cfg.sources_path)
+    sources = [s for s in registry_entries if s.enabled]
+    fellowships.sync(con, load_directory(cfg.fellowships_path), registry_entries)
     started = runs.run_started_at(con, run_id)
     source_report = runs.source_statuses(con, run_id, sources)
     manifest_extra = {

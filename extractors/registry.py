@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from foundation.fellowship import DirectoryError, load_directory
 from foundation.settings import registry_files, settings
 from foundation.source import Source
 
@@ -55,8 +56,27 @@ def _describe(file: Path, entries: list[Any], error: ValidationError) -> list[st
     return problems
 
 
-def load_registry(path: Path | str) -> list[Source]:
-    """All sources from a YAML file or a folder of them; raises ``RegistryError`` listing every problem."""
+@lru_cache(maxsize=4)
+def _directory_codes(path: Path, signature: tuple[tuple[str, int, int], ...]) -> frozenset[str]:
+    return frozenset(f.code for f in load_directory(path))
+
+
+def fellowship_codes(path: Path | None = None) -> frozenset[str]:
+    """The codes of the fellowship directory (``CLEARINGHOUSE_FELLOWSHIPS``), validated once while unchanged;
+    a broken directory is a registry error (the registry cannot be checked against it)."""
+    path = Path(path or settings().fellowships_path)
+    try:
+        return _directory_codes(path, _signature(path) if path.exists() else ())
+    except DirectoryError as exc:
+        raise RegistryError(f"the fellowship directory cannot be used:\n{exc}") from None
+
+
+def load_registry(path: Path | str, fellowships: frozenset[str] | None = None) -> list[Source]:
+    """All sources from a YAML file or a folder of them; raises ``RegistryError`` listing every problem.
+
+    Each source's ``fellowship`` must be a code of the fellowship directory (``fellowships``, by default the
+    one of ``CLEARINGHOUSE_FELLOWSHIPS``)."""
+    known = fellowship_codes() if fellowships is None else fellowships
     problems: list[str] = []
     sources: list[Source] = []
     seen: dict[str, Path] = {}
@@ -78,6 +98,11 @@ def load_registry(path: Path | str) -> list[Source]:
             if source.id in seen:
                 problems.append(f"{file}: source {source.id!r}: id already used in {seen[source.id]}")
             seen[source.id] = file
+            if source.fellowship not in known:
+                problems.append(
+                    f"{file}: source {source.id!r}, key 'fellowship': expected a code of the fellowship directory "
+                    f"(fellowships/*.yaml; add an entry there first); found {source.fellowship!r}"
+                )
             sources.append(source)
     if problems:
         raise RegistryError("\n".join(problems))

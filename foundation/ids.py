@@ -51,6 +51,12 @@ def venue_id_sql(key_expression: str) -> str:
     return f"'v-' || left(md5({key_expression}), 20)"
 
 
+def uuid_for(kind: str, key: str) -> str:
+    """The UUID ``uuid_sql`` gives ``key`` (the same bytes, computed in Python for records built outside SQL)."""
+    h = hashlib.md5(f"{kind}\x1f{key}".encode()).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-3{h[13:16]}-{'89ab'[int(h[16], 16) % 4]}{h[17:20]}-{h[20:32]}"
+
+
 def uuid_sql(kind: str, key_expression: str) -> str:
     """SQL for a stable UUID (name-based, version 3 layout: MD5 of ``kind`` and the key).
 

@@ -31,7 +31,7 @@ def iana_zones() -> frozenset[str]:
 FELLOWSHIPS = (
     "AA", "NA", "AL-ANON", "ALATEEN", "CA", "CMA", "OA", "GA", "CODA", "SAA", "SLAA", "SA", "SCA", "MA",
     "HA", "ACA", "EA", "DA", "DRA", "FA", "SMART", "LIFERING", "WFS", "RD", "RR", "CR", "DBSA", "NAMI",
-    "NAR-ANON", "GAM-ANON", "COSA", "S-ANON", "CLA", "UA", "OTHER",
+    "NAR-ANON", "GAM-ANON", "COSA", "S-ANON", "CLA", "UA", "SOS", "MM", "RI", "SZA", "OTHER",
 )  # fmt: skip
 
 

@@ -23,6 +23,7 @@ DEFAULT_SOURCES = REPO_ROOT / "sources" / "demo.yaml"
 LIVE_SOURCES = REPO_ROOT / "sources" / "live"
 """The registry of ``make run LIVE=1`` (real current sources); the demo registry stays the recorded one."""
 DEFAULT_REGIONS = REPO_ROOT / "regions"
+DEFAULT_FELLOWSHIPS = REPO_ROOT / "fellowships"
 PREFIX = "CLEARINGHOUSE_"
 FEED_KEY_PREFIX = f"{PREFIX}FEED_KEY_"
 """Feed keys: one variable per restricted feed (``CLEARINGHOUSE_FEED_KEY_<NAME>``), named by the registry
@@ -75,6 +76,9 @@ class Settings:
                                   "SOURCES")  # fmt: skip
     regions_path: Path = _setting(DEFAULT_REGIONS, "The operator's region definitions (regions/*.yaml).", _path,
                                   "REGIONS")  # fmt: skip
+    fellowships_path: Path = _setting(DEFAULT_FELLOWSHIPS, "The fellowship directory (fellowships/*.yaml): "
+                                      "every fellowship, its finder, terms and category.", _path,
+                                      "FELLOWSHIPS")  # fmt: skip
     contact_url: str = _setting("https://github.com/clearinghouse/clearinghouse",
                                 "Who we are, in the User-Agent header of every request.")  # fmt: skip
     demo_url: str | None = _setting(None, "Demo mode: every request goes to this local snapshot server instead.")

@@ -85,15 +85,35 @@ def _index() -> tuple[dict[tuple[str, str, str], TypeRow], dict[tuple[str, str],
     return by_code, by_name
 
 
+OWN_VOCABULARY = frozenset({"RD", "RR"})
+"""Fellowships whose feeds speak only their own codes (the 12 Step Meeting List's program tables for Recovery
+Dharma and Refuge Recovery): a code their rows do not list is not given the Meeting Guide spec's (AA's) meaning
+— only the spec's language codes and attendance signals (TC, ONL) still apply — so it stays unknown and is
+counted. Recovery Dharma's ``BB`` is such a code: the plugin's table calls it "Book Study", while the feed of
+recoverydharma.org is reported (unverified) to use it for "Language – Other"; with two meanings it maps to
+nothing. Its reported codes FDIS, FBS, FSPK and ILGB (discussion, book study, speaker, LGBTQ) are not documented
+in public material either, so they stay unknown until a row is added with the page that documents them."""
+
+
+def _shared(row: TypeRow | None) -> TypeRow | None:
+    """A spec row that an own-vocabulary fellowship may use: a language or an attendance signal only."""
+    if row is None or row.types or row.accessibility or row.open_closed:
+        return None
+    return row if row.languages or row.attendance else None
+
+
 def lookup(code: str, scheme: str, fellowship: str) -> TypeRow | None:
-    """The row for one source code: own fellowship, then any fellowship, then by spelled-out name."""
+    """The row for one source code: own fellowship, then any fellowship, then by spelled-out name.
+
+    For a fellowship of ``OWN_VOCABULARY`` the rows of any fellowship give only languages and attendance."""
     by_code, by_name = _index()
     key = _name_key(code)
+    spec = _shared if fellowship in OWN_VOCABULARY else (lambda row: row)
     return (
         by_code.get((scheme, fellowship, code))
-        or by_code.get((scheme, ANY, code))
+        or spec(by_code.get((scheme, ANY, code)))
         or by_name.get((fellowship, key))
-        or by_name.get((ANY, key))
+        or spec(by_name.get((ANY, key)))
     )
 
 

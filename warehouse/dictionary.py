@@ -20,7 +20,7 @@ from extractors import bmlt, meeting_guide, tsml_csv
 from extractors.html import fields as html_fields
 from extractors.records import SourceField
 from foundation.model import CANONICAL_FIELDS, WEEKDAYS, CanonicalField
-from transforms.crosswalk import ANY, ATTENDANCE_SIGNALS, type_rows
+from transforms.crosswalk import ANY, ATTENDANCE_SIGNALS, OWN_VOCABULARY, type_rows
 from transforms.normalize import QUARANTINE_REASONS
 from transforms.refdata import data_rows
 from transforms.survivorship import RULES
@@ -245,7 +245,11 @@ def render_data_dictionary() -> str:
         "A code is looked up for the record's fellowship, then for any fellowship (`*`), then by its",
         'spelled-out name ("C = Closed Discussion meeting", "Wheelchair Access"). Closed wins over open.',
         "Codes no row knows stay in `unknown_types` and are counted per source and fetch in",
-        "`core.unknown_types`.",
+        "`core.unknown_types`. Fellowships whose feeds speak only their own codes",
+        f"({', '.join(sorted(OWN_VOCABULARY))}: Recovery Dharma, Refuge Recovery) take from the `*` rows only",
+        "languages and attendance signals: another fellowship's meaning is never borrowed, and a code",
+        "whose meaning public material does not document (Recovery Dharma's `BB`, `FDIS`, `FBS`, `FSPK`,",
+        "`ILGB`) stays unknown and counted.",
         "",
         *_table(
             ["scheme", "fellowship", "rows"],

@@ -23,7 +23,7 @@ from foundation.paths import UnsafePath, component, inside
 from foundation.settings import Settings
 from transforms.regions import Region, SourceLabels, assign
 from transforms.resolve import MEETING_FIELDS
-from warehouse.exporters import changes, hsds, meeting_guide, page, tables
+from warehouse.exporters import changes, directory, hsds, meeting_guide, page, tables
 from warehouse.exporters.common import LABELS_TABLE, RELEASE_TABLE, Scope, file_entry, sha256_file
 from warehouse.release_db import write_release_duckdb
 
@@ -183,6 +183,7 @@ def _build(
                 files += exporter.write(con, scope, root)
         entries, changed = changes.write(con, root, release_id, previous)
         files += entries
+        files += directory.write(con, root)
         # Analysts query this file while the nightly run holds the warehouse's write lock.
         files.append(file_entry(root, write_release_duckdb(root, con), None))
         extra = {**manifest_extra, "quality": check(root)} if check else dict(manifest_extra)
@@ -199,6 +200,7 @@ def _build(
                 "unplaced": assigned.unplaced,
                 "coordinates_conflicts": assigned.conflicts,
                 "changes": changed,
+                **directory.counts(con),
             },
         }
         files += page.write(con, root, release_id, [(r.id, r.name) for r in assigned.regions], files, manifest)

@@ -7,7 +7,11 @@ dial-in number a ``phone``), each linked by a ``service_at_location``. Canonical
 open/closed are attributes of the service (one term each, taxonomy ``clearinghouse``; the attribute's ``value``
 repeats the term's code, so the nested JSON needs no copy of the term in every service); languages are
 ``language`` rows. Every id is a UUID derived from the meeting id (``foundation.ids.uuid_sql``), stable
-across releases. CSV columns follow the official datapackage's field order (``hsds_schema/``); empty JSON
+across releases. Every fellowship of the directory (``ref.fellowships``) is an ``organization`` with a
+``service`` of kind referral (attribute term ``referral``, value its category): "Find a … meeting", whose ``url``
+is the fellowship's own finder and whose ``phone`` is its national helpline when one is sourced; referrals carry
+no meeting and are in every scope, so a region without a fellowship's meetings still points to it. CSV columns
+follow the official datapackage's field order (``hsds_schema/``); empty JSON
 members are left out, as the schema types none as nullable.
 
 The package is checked as a whole (``frictionless validate``), so it holds every resource its foreign keys
@@ -70,6 +74,12 @@ EXTRA_TERMS = (
     ("open", "open_closed", "open meeting: anyone may attend"),
     ("closed", "open_closed", "closed meeting: for members and those who think they may have the problem"),
     ("timezone", "schedule", "IANA time zone of the schedule's local times; the attribute value is the zone name"),
+    (
+        "referral",
+        "service_kind",
+        "a referral to a fellowship's own meeting finder (its meetings may not be listed "
+        "here); the attribute value is the fellowship's category",
+    ),
 )
 
 
@@ -167,6 +177,7 @@ def _tables_sql() -> dict[str, str]:
     service = uuid_sql("service", "m.meeting_id")
     physical = uuid_sql("location", "coalesce(m.venue_id, m.meeting_id)")
     virtual = uuid_sql("virtual_location", "m.meeting_id")
+    referral = uuid_sql("referral_service", "d.fellowship")
     schedule = uuid_sql("schedule", "m.meeting_id")
     term = uuid_sql("taxonomy_term", "t.code")
     has_place = "(m.attendance <> 'online' AND (m.address_line IS NOT NULL OR m.latitude IS NOT NULL))"
@@ -178,12 +189,17 @@ def _tables_sql() -> dict[str, str]:
     empty = "SELECT NULL::VARCHAR AS id, NULL::VARCHAR AS meeting_id WHERE false"
     return {
         "organization": f"""
-            SELECT DISTINCT {uuid_sql("organization", "m.fellowship")} AS id,
-                   coalesce(f.fellowship_name, m.fellowship) AS name,
-                   'Meetings of ' || coalesce(f.fellowship_name, m.fellowship) || ' (' || m.fellowship
-                       || '), gathered from the public meeting lists of its service bodies' AS description,
-                   m.fellowship
-            FROM {RELEASE_TABLE} m LEFT JOIN hsds_fellowships f USING (fellowship)""",
+            SELECT {uuid_sql("organization", "a.fellowship")} AS id,
+                   coalesce(d.name, f.fellowship_name, a.fellowship) AS name,
+                   coalesce(d.name || ' (' || a.fellowship || '), ' || d.category || ', for ' || d.helps_with
+                                || '. ', '')
+                       || CASE WHEN a.fellowship IN (SELECT fellowship FROM {RELEASE_TABLE})
+                               THEN 'Meetings gathered from the public meeting lists of its service bodies.'
+                               ELSE 'Referral only: no meetings of it are listed in this release; its own finder '
+                                    || 'is the referral service.' END AS description,
+                   d.website, a.fellowship
+            FROM (SELECT fellowship FROM {RELEASE_TABLE} UNION SELECT fellowship FROM ref.fellowships) a
+            LEFT JOIN ref.fellowships d USING (fellowship) LEFT JOIN hsds_fellowships f USING (fellowship)""",
         "program": empty,
         "service": f"""
             SELECT {service} AS id, {uuid_sql("organization", "m.fellowship")} AS organization_id, m.name,
@@ -194,7 +210,12 @@ def _tables_sql() -> dict[str, str]:
                    END AS eligibility_description,
                    strftime(m.last_verified AT TIME ZONE 'UTC', '%Y-%m-%d') AS assured_date,
                    {iso_sql("m.updated_at")} AS last_modified, m.meeting_id
-            FROM {RELEASE_TABLE} m""",
+            FROM {RELEASE_TABLE} m
+            UNION ALL
+            SELECT {referral} AS id, {uuid_sql("organization", "d.fellowship")}, 'Find a ' || d.name || ' meeting',
+                   NULL, 'Referral to the fellowship''s own finder: ' || d.how_it_publishes || '. Why: ' || d.why,
+                   coalesce(d.finder_url, d.website), 'active', 'For ' || d.helps_with, NULL, NULL, NULL
+            FROM ref.fellowships d""",
         "location": f"""
             SELECT {physical} AS id, 'physical' AS location_type, NULL AS url,
                    coalesce(m.venue_name, m.address_line) AS name, m.location_notes AS description,
@@ -227,7 +248,11 @@ def _tables_sql() -> dict[str, str]:
             SELECT {uuid_sql("phone", "m.meeting_id")} AS id, {virtual} AS location_id, {service} AS service_id,
                    m.conference_phone AS number, 'voice' AS type, 'Dial-in number of the online meeting' AS description,
                    m.meeting_id
-            FROM {RELEASE_TABLE} m WHERE m.conference_phone IS NOT NULL""",
+            FROM {RELEASE_TABLE} m WHERE m.conference_phone IS NOT NULL
+            UNION ALL
+            SELECT {uuid_sql("phone", "'helpline' || chr(31) || d.fellowship")}, NULL, {referral}, d.helpline, 'voice',
+                   'National helpline of ' || d.name, NULL
+            FROM ref.fellowships d WHERE d.helpline IS NOT NULL""",
         "language": f"""
             SELECT {uuid_sql("language", "m.meeting_id || chr(31) || u.code")} AS id, {service} AS service_id,
                    u.code, m.meeting_id
@@ -244,7 +269,11 @@ def _tables_sql() -> dict[str, str]:
             SELECT {uuid_sql("attribute", "m.meeting_id || chr(31) || 'timezone'")}, {schedule}, {term}, 'timezone',
                    'schedule', m.timezone, m.meeting_id
             FROM {RELEASE_TABLE} m JOIN hsds_terms t ON t.code = 'timezone'
-            WHERE m.timezone IS NOT NULL""",
+            WHERE m.timezone IS NOT NULL
+            UNION ALL
+            SELECT {uuid_sql("attribute", "'referral' || chr(31) || d.fellowship")}, {referral}, {term},
+                   t.term_group, 'service', d.category, NULL
+            FROM ref.fellowships d JOIN hsds_terms t ON t.code = 'referral'""",
         "taxonomy": f"""
             SELECT {uuid_sql("taxonomy", sql_text(TAXONOMY))} AS id, {sql_text(TAXONOMY)} AS name,
                    'Meeting attributes of the clearinghouse (docs/data-dictionary.md: types vocabulary)'
@@ -331,9 +360,12 @@ def _scoped(name: str) -> str:
     if name in ("taxonomy", "taxonomy_term"):
         return f"SELECT * FROM hsds_{name}"
     in_scope = f"SELECT meeting_id FROM {SCOPE_VIEW}"
-    if name == "organization":
-        return f"SELECT * FROM hsds_organization WHERE fellowship IN (SELECT fellowship FROM {SCOPE_VIEW})"
-    return f"SELECT DISTINCT ON (id) * FROM hsds_{name} WHERE meeting_id IN ({in_scope}) ORDER BY id, meeting_id"
+    if name == "organization":  # every fellowship: its referral service is in every scope
+        return "SELECT * FROM hsds_organization"
+    return (
+        f"SELECT DISTINCT ON (id) * FROM hsds_{name} WHERE meeting_id IN ({in_scope}) OR meeting_id IS NULL "
+        "ORDER BY id, meeting_id"
+    )
 
 
 def _datapackage(scope: Scope, files: dict[str, str]) -> dict[str, Any]:
@@ -362,8 +394,8 @@ def write(con: duckdb.DuckDBPyConnection, scope: Scope, root: Path) -> list[dict
     package = target(root, f"{folder}datapackage.json")
     package.write_text(json.dumps(_datapackage(scope, paths), indent=2) + "\n")
     services = target(root, f"{folder}services.json")
-    in_scope = f"meeting_id IN (SELECT meeting_id FROM {SCOPE_VIEW})"
+    in_scope = f"(meeting_id IN (SELECT meeting_id FROM {SCOPE_VIEW}) OR meeting_id IS NULL)"
     count = write_json_items(
-        con, f"SELECT j FROM hsds_service_json WHERE {in_scope} ORDER BY meeting_id", services, "[\n", "\n]"
+        con, f"SELECT j FROM hsds_service_json WHERE {in_scope} ORDER BY meeting_id, j", services, "[\n", "\n]"
     )
     return [*entries, file_entry(root, package, None), file_entry(root, services, count)]

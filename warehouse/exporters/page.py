@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 
 from foundation.model import WEEKDAYS
 from warehouse import operator_report
+from warehouse.exporters import directory
 from warehouse.exporters.common import RELEASE_TABLE, file_entry
 
 PAGE = "index.html"
@@ -192,6 +193,8 @@ feeds, <code>regions</code> is the meeting's place in the feed's hierarchy: stat
 neighbourhood for all meetings and online ones, county › city › neighbourhood in a state's feed, borough or
 city › neighbourhood in an operator's region.</p>
 {_regions(con)}
+{directory.page_section(con)}
+{directory.coverage_section(con)}
 <h2>Downloads</h2>
 <p>Per scope: the meetings as Parquet, CSV and GeoJSON, the Meeting Guide feed, and Open Referral HSDS 3
 (<code>datapackage.json</code> with its CSV tables, and <code>services.json</code>).</p>
