@@ -154,8 +154,9 @@ def stage(con: duckdb.DuckDBPyConnection, run_id: str, name: str) -> Iterator[di
 
 def _finish_stage(con: duckdb.DuckDBPyConnection, run_id: str, name: str, status: str, error: str | None,
                   counts: Mapping[str, Any]) -> None:  # fmt: skip
-    with suppress(duckdb.Error):
-        con.execute("ROLLBACK")  # a statement that failed inside a transaction left it open
+    if status != "done":
+        with suppress(duckdb.Error):
+            con.execute("ROLLBACK")  # a statement that failed inside a transaction left it open
     con.execute(
         """UPDATE ops.stage_runs SET finished_at = now(), status = $status, error = $error, counts = $counts
            WHERE run_id = $run_id AND stage = $stage""",
