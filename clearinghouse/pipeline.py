@@ -217,7 +217,8 @@ def publish_stage(run_id: str, sources_path: Path | None = None, cfg: Settings |
         release_id = release_id_for(cfg.published_dir, run_id, started)
         try:
             release = publish(con, cfg.published_dir, release_id, manifest_extra, keep=cfg.keep_releases, check=gate,
-                              regions=regions, source_labels=load_source_labels(cfg.regions_path))  # fmt: skip
+                              regions=regions, source_labels=load_source_labels(cfg.regions_path),
+                              region_formats=cfg.region_formats)  # fmt: skip
         except QualityGateFailed as exc:
             _blocked(con, run_id, cfg, exc)
             raise

@@ -84,7 +84,8 @@ def _downloads(files: list[dict[str, Any]], regions: Sequence[tuple[str, str]]) 
             for f in mine
             if _linked(f["path"])
         )
-        meetings = next((f["rows"] for f in mine if f["path"].endswith("meetings.parquet")), 0)
+        feed = "meeting-guide.json" if region is None else f"meeting-guide/{region}.json"
+        meetings = next((f["rows"] for f in mine if f["path"] == feed), 0)
         rows.append(f"<tr><th>{html.escape(name)}</th><td>{meetings}</td><td>{links}</td></tr>")
     return "\n".join(rows)
 
@@ -193,8 +194,11 @@ neighbourhood for all meetings and online ones, county › city › neighbourhoo
 city › neighbourhood in an operator's region.</p>
 {_regions(con)}
 <h2>Downloads</h2>
-<p>Per scope: the meetings as Parquet, CSV and GeoJSON, the Meeting Guide feed, and Open Referral HSDS 3
-(<code>datapackage.json</code> with its CSV tables, and <code>services.json</code>).</p>
+<p>All meetings as Parquet, CSV and GeoJSON, the Meeting Guide feed, and Open Referral HSDS 3
+(<code>datapackage.json</code> with its CSV tables, and <code>services.json</code>); when and whether each meeting
+was last confirmed in <a href="verification.parquet">verification.parquet</a>. Each region: its Meeting Guide
+feed and <code>index.json</code> (its rows in the national files are those whose <code>regions</code> list
+names it), and the per-region copies the operator publishes.</p>
 <table><tr><th>region</th><th>meetings</th><th>files</th></tr>
 {_downloads(files, regions)}
 </table>
