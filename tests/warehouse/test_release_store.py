@@ -16,9 +16,12 @@ import pytest
 from foundation.settings import settings
 from tests.transforms.test_history import Nights
 from tests.transforms.test_resolve import record
-from tests.warehouse.test_publish import A, B, C, home, release, warehouse  # noqa: F401 (fixtures)
+from tests.warehouse import test_publish
+from tests.warehouse.test_publish import A, B, C, release
 from warehouse.publish import PUBLISHED_COLUMNS, prune, verify
 from warehouse.release_store import OBJECTS, disk_bytes, object_path
+
+home, warehouse = test_publish.home, test_publish.warehouse  # the fixtures of the publish tests
 
 NIGHTLY = {"verification.parquet", "CHANGES.json", "clearinghouse.duckdb", "index.html"}
 """Files that say something about this night (or are rebuilt each night): new every release."""
@@ -147,5 +150,5 @@ def test_region_formats_setting(value: str, expected: tuple[str, ...]):
 
 
 def test_an_unknown_region_format_is_refused_by_name():
-    with pytest.raises(ValueError, match="CLEARINGHOUSE_REGION_FORMATS='geojson'.*tables, hsds"):
+    with pytest.raises(ValueError, match=r"CLEARINGHOUSE_REGION_FORMATS='geojson'.*tables, hsds"):
         settings({"CLEARINGHOUSE_REGION_FORMATS": "geojson"})
