@@ -1,4 +1,7 @@
-"""The ``clearinghouse`` command: the same stage functions the Airflow DAGs call, without Airflow."""
+"""The ``clearinghouse`` command: the same stage functions the Airflow DAGs call, without Airflow.
+
+The stages and the registry are imported by the commands that use them, so ``clearinghouse --help`` answers
+without loading DuckDB, Arrow or the extractors."""
 
 from __future__ import annotations
 
@@ -17,8 +20,6 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from clearinghouse import pipeline, serve
-from extractors.registry import RegistryError, load_registry
 from foundation import ids
 from foundation.paths import UnsafePath, replay_day
 from foundation.settings import LIVE_SOURCES, REPO_ROOT, settings, variable
@@ -52,6 +53,8 @@ def print_summary(summary: dict[str, Any], out: Console | None = None) -> None:
         f"+ quarantined {counts.get('quarantined', 0)} → published meetings {counts.get('meetings', 0)}"
     )
     out.print(f"release {summary['release_id']}: {summary['release_path']}")
+    from clearinghouse import serve
+
     feeds = serve.feed_urls(Path(summary["release_path"]), settings().public_url)
     if feeds:
         out.print("Meeting Guide feeds per region, to register with apps:", soft_wrap=True)
@@ -60,6 +63,8 @@ def print_summary(summary: dict[str, Any], out: Console | None = None) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from clearinghouse import pipeline
+
     replay = replay_day(args.replay) if args.replay is not None else None
     sources = pipeline.registry(args.sources, args.only)
     run_id = ids.new_run_id()
@@ -94,6 +99,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_sources_list(args: argparse.Namespace) -> int:
+    from extractors.registry import load_registry
+
     table = Table(title=str(args.sources or settings().sources_path))
     for column in ("id", "fellowship", "kind", "enabled", "url"):
         table.add_column(column, overflow="fold")
@@ -105,7 +112,7 @@ def cmd_sources_list(args: argparse.Namespace) -> int:
 
 def cmd_sources_test(args: argparse.Namespace) -> int:
     """Fetch (or replay) one source and show its first records, warnings and counts; writes nothing."""
-    from extractors.registry import select
+    from extractors.registry import load_registry, select
     from extractors.trial import print_report, test_source
 
     [source] = select(load_registry(args.sources or settings().sources_path), [args.id])
@@ -130,6 +137,8 @@ def cmd_sources_new(args: argparse.Namespace) -> int:
 
 
 def cmd_sources_check(args: argparse.Namespace) -> int:
+    from extractors.registry import load_registry
+
     sources = load_registry(args.sources or settings().sources_path)
     missing = [s for s in sources if s.enabled and s.auth and not s.secret]
     for s in missing:
@@ -152,6 +161,7 @@ def cmd_sources_discover(args: argparse.Namespace) -> int:
 
 
 def cmd_sources_accept(args: argparse.Namespace) -> int:
+    from clearinghouse import pipeline
     from extractors.fetch import accept_held
 
     (source,) = pipeline.registry(args.sources, [args.id])
@@ -177,7 +187,7 @@ def cmd_airflow_run(args: argparse.Namespace) -> int:
     env[variable("home")] = str(cfg.home)
     server = None
     if args.live:
-        from clearinghouse import live
+        from clearinghouse import live, pipeline
 
         env.setdefault(variable("sources_path"), str(LIVE_SOURCES))
         started = time.monotonic()
@@ -228,6 +238,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
         deliver()
         console.print(f"latest → release {release.release_id} ({release.manifest['counts']['meetings']} meetings)")
         return 0
+    from clearinghouse import pipeline
+
     summary = pipeline.publish_stage(ids.new_run_id(prefix="publish"), args.sources)
     print_summary(summary)
     return 0
@@ -292,6 +304,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve ``published/`` read-only with the ``datasets`` service's URLs and headers (local use, tests)."""
+    from clearinghouse import serve
+
     serve.run(settings().published_dir, args.host, args.port)
     return 0
 
@@ -369,6 +383,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from extractors.registry import RegistryError
+
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )

@@ -29,7 +29,6 @@ from foundation.paths import replay_day as checked_day
 from foundation.settings import Settings, settings
 from foundation.source import Source
 from warehouse import db, runs
-from warehouse.delivery import deliver
 
 log = logging.getLogger("clearinghouse.pipeline")
 PARSE_POOL_MIN_SOURCES = 50
@@ -232,6 +231,8 @@ def publish_stage(run_id: str, sources_path: Path | None = None, cfg: Settings |
         }
         runs.record_published(con, run_id, release.release_id, summary)
         summary["reports"] = build_reports(con, run_id, cfg.reports_dir)
+    from warehouse.delivery import deliver
+
     summary["delivery"] = deliver(cfg)
     return summary
 

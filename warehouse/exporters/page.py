@@ -15,7 +15,6 @@ from typing import Any
 
 import duckdb
 import numpy as np
-from matplotlib.figure import Figure
 
 from foundation.model import WEEKDAYS
 from warehouse import operator_report
@@ -43,6 +42,8 @@ def _counts(con: duckdb.DuckDBPyConnection, regions: Sequence[tuple[str, str]]) 
 
 
 def _plot(labels: list[str], grid: np.ndarray, path: Path) -> None:
+    from matplotlib.figure import Figure  # a second of imports: only the publish stage pays it
+
     shares = grid / np.maximum(grid.sum(axis=1, keepdims=True), 1)
     even = 1 / 7  # an even week is a mid tone; a region meeting on few days saturates
     fig = Figure(figsize=(9, 0.45 * len(labels) + 1.6), dpi=100)  # no pyplot: no global state, no GUI backend
