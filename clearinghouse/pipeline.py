@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import duckdb
 
-from extractors.archive import FetchRecord
+from extractors.archive import FetchRecord, commit_fetch_records
 from extractors.fetch import ParsePool, SnapshotParser, fetch_source, parse_to_records_file, replay_source
 from extractors.http import PoliteClient
 from extractors.registry import cached_registry, select
@@ -50,6 +50,7 @@ def fetch_one(source: Source, cfg: Settings | None = None, replay_day: str | Non
         return fetch_source(source, cfg, client).to_json()
     finally:
         client.close()
+        commit_fetch_records()
 
 
 def _origin(source: Source) -> str:
@@ -111,6 +112,7 @@ def fetch_all(
         client.close()
         if parse_pool:
             parse_pool.close()
+        commit_fetch_records()  # the records of unchanged sources, in one group commit
     return sorted(results, key=lambda r: r["source_id"])
 
 
