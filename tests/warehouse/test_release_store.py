@@ -152,3 +152,13 @@ def test_region_formats_setting(value: str, expected: tuple[str, ...]):
 def test_an_unknown_region_format_is_refused_by_name():
     with pytest.raises(ValueError, match=r"CLEARINGHOUSE_REGION_FORMATS='geojson'.*tables, hsds"):
         settings({"CLEARINGHOUSE_REGION_FORMATS": "geojson"})
+
+
+def test_the_data_dictionary_documents_every_release_column_that_is_not_a_canonical_field():
+    from foundation.model import CANONICAL_FIELDS
+    from warehouse.dictionary import RELEASE_COLUMNS
+    from warehouse.exporters.verification import COLUMNS
+
+    canonical = {f.name for f in CANONICAL_FIELDS}
+    documented = [c for c, _, _ in RELEASE_COLUMNS]
+    assert documented == [*(c for c in PUBLISHED_COLUMNS if c not in canonical), *COLUMNS[1:]]
