@@ -15,6 +15,7 @@ import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -177,6 +178,7 @@ def _drop_release_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} IF EXISTS {name}")
 
 
+@cache
 def code_version() -> str:
     """A digest of what turns meetings into files (this module, the exporters, their reference data and the
     schema version): a scope's files are reused only when this and its rows are what they were."""
