@@ -3,7 +3,9 @@
 Exit codes of ``run``, ``publish`` and ``airflow-run`` (``make run``): 0 published; 2 nothing to publish (every
 source failed or was held; ``latest`` kept); 3 blocked by a gate (``latest`` kept); 1 an error (a bad registry
 or command line included).
-"""
+
+The stages and the registry are imported by the commands that use them, so ``clearinghouse --help`` answers
+without loading DuckDB, Arrow or the extractors."""
 
 from __future__ import annotations
 
@@ -24,8 +26,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from clearinghouse import logs, pipeline, serve
-from extractors.registry import RegistryError, load_registry
+from clearinghouse import logs
 from foundation import ids
 from foundation.paths import UnsafePath, replay_day
 from foundation.settings import LIVE_SOURCES, REPO_ROOT, settings, variable
@@ -71,6 +72,8 @@ def print_summary(summary: dict[str, Any], out: Console | None = None) -> None:
         f"+ quarantined {counts.get('quarantined', 0)} → published meetings {counts.get('meetings', 0)}"
     )
     out.print(f"release {summary['release_id']}: {summary['release_path']}")
+    from clearinghouse import serve
+
     feeds = serve.feed_urls(Path(summary["release_path"]), settings().public_url)
     if feeds:
         out.print("Meeting Guide feeds per region, to register with apps:", soft_wrap=True)
@@ -86,6 +89,8 @@ def _at_least_one(value: str) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from clearinghouse import pipeline
+
     replay = replay_day(args.replay) if args.replay is not None else None
     sources = pipeline.registry(args.sources, args.only)
     run_id = ids.new_run_id()
@@ -113,6 +118,8 @@ def _send_digest(run_id: str, where: str, sources_path: Path | None) -> None:
 
 
 def _run_stages(args: argparse.Namespace, run_id: str, sources: list, replay: str | None) -> dict[str, Any]:
+    from clearinghouse import pipeline
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -145,6 +152,8 @@ def _run_stages(args: argparse.Namespace, run_id: str, sources: list, replay: st
 
 
 def cmd_sources_list(args: argparse.Namespace) -> int:
+    from extractors.registry import load_registry
+
     table = Table(title=str(args.sources or settings().sources_path))
     for column in ("id", "fellowship", "kind", "enabled", "url"):
         table.add_column(column, overflow="fold")
@@ -156,7 +165,7 @@ def cmd_sources_list(args: argparse.Namespace) -> int:
 
 def cmd_sources_test(args: argparse.Namespace) -> int:
     """Fetch (or replay) one source and show its first records, warnings and counts; writes nothing."""
-    from extractors.registry import select
+    from extractors.registry import load_registry, select
     from extractors.trial import print_report, test_source
 
     [source] = select(load_registry(args.sources or settings().sources_path), [args.id])
@@ -181,6 +190,8 @@ def cmd_sources_new(args: argparse.Namespace) -> int:
 
 
 def cmd_sources_check(args: argparse.Namespace) -> int:
+    from extractors.registry import load_registry
+
     sources = load_registry(args.sources or settings().sources_path)
     missing = [s for s in sources if s.enabled and s.auth and not s.secret]
     for s in missing:
@@ -203,6 +214,7 @@ def cmd_sources_discover(args: argparse.Namespace) -> int:
 
 
 def cmd_sources_accept(args: argparse.Namespace) -> int:
+    from clearinghouse import pipeline
     from extractors.fetch import accept_held
 
     (source,) = pipeline.registry(args.sources, [args.id])
@@ -286,7 +298,7 @@ def cmd_airflow_run(args: argparse.Namespace) -> int:
     env[variable("home")] = str(cfg.home)
     server = None
     if args.live:
-        from clearinghouse import live
+        from clearinghouse import live, pipeline
 
         env.setdefault(variable("sources_path"), str(LIVE_SOURCES))
         started = time.monotonic()
@@ -368,6 +380,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
         deliver()
         console.print(f"latest → release {release.release_id} ({release.manifest['counts']['meetings']} meetings)")
         return 0
+    from clearinghouse import pipeline
+
     run_id = ids.new_run_id(prefix="publish")
     logs.set_run_id(run_id)
     try:
@@ -503,6 +517,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve ``published/`` read-only with the ``datasets`` service's URLs and headers (local use, tests)."""
+    from clearinghouse import serve
+
     serve.run(settings().published_dir, args.host, args.port)
     return 0
 
@@ -600,6 +616,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from extractors.registry import RegistryError
+
     logs.configure(logging.INFO if args.verbose else logging.WARNING, settings().log_format)
     try:
         return args.func(args)

@@ -22,7 +22,7 @@ from typing import Any
 
 import duckdb
 
-from extractors.archive import FetchRecord
+from extractors.archive import FetchRecord, commit_fetch_records
 from extractors.fetch import ParsePool, SnapshotParser, fetch_source, parse_to_records_file, replay_source
 from extractors.http import PoliteClient, host_of
 from extractors.registry import cached_registry, select
@@ -30,7 +30,6 @@ from foundation.paths import replay_day as checked_day
 from foundation.settings import Settings, settings
 from foundation.source import Source
 from warehouse import db, runs
-from warehouse.delivery import deliver
 from warehouse.errors import NothingToPublish, QualityGateFailed, ReleaseBlocked
 
 log = logging.getLogger("clearinghouse.pipeline")
@@ -53,6 +52,7 @@ def fetch_one(source: Source, cfg: Settings | None = None, replay_day: str | Non
         return fetch_source(source, cfg, client).to_json()
     finally:
         client.close()
+        commit_fetch_records()
 
 
 def _by_host(sources: Iterable[Source]) -> dict[str, list[Source]]:
@@ -132,6 +132,7 @@ def fetch_all(
         client.close()
         if parse_pool:
             parse_pool.close()
+        commit_fetch_records()  # the records of unchanged sources, in one group commit
     return sorted(results, key=lambda r: r["source_id"])
 
 
@@ -245,6 +246,8 @@ def publish_stage(
     ):
         summary = _publish(con, run_id, sources_path, cfg, accept_drop)
         counts.update(meetings=summary["counts"].get("meetings"), release_id=summary["release_id"])
+    from warehouse.delivery import deliver
+
     summary["delivery"] = deliver(cfg)
     return summary
 
@@ -303,7 +306,8 @@ def _publish(
     release_id = release_id_for(cfg.published_dir, run_id, started)
     try:
         release = publish(con, cfg.published_dir, release_id, manifest_extra, keep=cfg.keep_releases, check=gate,
-                          regions=regions, source_labels=load_source_labels(cfg.regions_path))  # fmt: skip
+                          regions=regions, source_labels=load_source_labels(cfg.regions_path),
+                          region_formats=cfg.region_formats)  # fmt: skip
     except QualityGateFailed as exc:
         _blocked(con, run_id, cfg, exc)
         raise

@@ -8,14 +8,23 @@ Layout under ``CLEARINGHOUSE_HOME/raw/<source_id>/``:
 - ``state.json``: the last good fetch (validators for conditional GET, snapshot hash, record counts).
 
 Only the fetch of a source writes its folder, so fetch tasks can run in parallel on any worker.
+
+Durability: bodies, records and ``state.json`` are fsynced as they are written. The record of a fetch that
+found nothing new (``unchanged``: most sources most nights) is not: it is written whole under its final name,
+and ``commit_fetch_records`` fsyncs all of them once, at the end of the fetch stage (a group commit: the
+first fsync writes back the journal they share, the others find nothing left to do). A crash before the
+commit can lose such records, never state: ``state.json`` did not change, so the next night asks the source
+again and records it then; readers skip a record a crash left empty (``fetch_records``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import tempfile
+import threading
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -33,15 +42,23 @@ EXTENSIONS = {
 }
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write whole or not at all: a crash never leaves a half-written file under its final name."""
+log = logging.getLogger(__name__)
+_uncommitted: set[Path] = set()
+"""Fetch records written without their own fsync, waiting for ``commit_fetch_records`` (this process)."""
+_uncommitted_lock = threading.Lock()
+
+
+def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
+    """Write whole or not at all: a crash never leaves a half-written file under its final name (unless not
+    ``durable``: then the file is fsynced later, by ``commit_fetch_records``, and may be empty after a crash)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -60,6 +77,29 @@ def _link(existing: Path, target: Path) -> bool:
         tmp.unlink(missing_ok=True)
         return False
     return True
+
+
+def commit_fetch_records() -> int:
+    """Make every fetch record written without an fsync durable (one group commit); return how many."""
+    with _uncommitted_lock:
+        paths = sorted(_uncommitted)
+        _uncommitted.clear()
+    for path in paths:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:  # pruned meanwhile
+            continue
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    for folder in {p.parent for p in paths}:
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)  # the renames
+        finally:
+            os.close(fd)
+    return len(paths)
 
 
 def sha256(data: bytes) -> str:
@@ -181,13 +221,27 @@ class Archive:
             self.fetch_path(record).name.replace(".fetch.json", ".records.parquet")
         )
 
-    def write_fetch(self, record: FetchRecord) -> Path:
+    def write_fetch(self, record: FetchRecord, durable: bool = True) -> Path:
+        """Write the record; when not ``durable`` its fsync waits for ``commit_fetch_records``."""
         path = self.fetch_path(record)
-        atomic_write(path, json.dumps(record.to_json(), indent=2, sort_keys=True).encode())
+        atomic_write(path, json.dumps(record.to_json(), indent=2, sort_keys=True).encode(), durable)
+        if not durable:
+            with _uncommitted_lock:
+                _uncommitted.add(path)
         return path
 
     def read_fetch(self, path: Path) -> FetchRecord:
         return FetchRecord.from_json(json.loads(path.read_text()))
+
+    def fetch_records(self, source_id: str, day: str | None = None) -> list[FetchRecord]:
+        """The fetch records of a source (of ``day``), oldest first, without those a crash left unreadable."""
+        records = []
+        for path in self.fetches(source_id, day):
+            try:
+                records.append(self.read_fetch(path))
+            except (ValueError, TypeError, KeyError) as exc:
+                log.warning("%s: fetch record unreadable (%s), left out; written before a crash?", path, exc)
+        return records
 
     def fetches(self, source_id: str, day: str | None = None) -> list[Path]:
         """Fetch records of a source, oldest first (optionally of one day, YYYY-MM-DD)."""

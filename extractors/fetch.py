@@ -270,7 +270,8 @@ def _run(
         )
     finally:
         record.finished_at = datetime.now(UTC).isoformat()
-        archive.write_fetch(record)
+        # Nothing new: no fsync of its own; the stage commits such records together (commit_fetch_records).
+        archive.write_fetch(record, durable=record.status != "unchanged")
     log.info(
         "source %s: %s%s (%s records)",
         source.id,
@@ -318,7 +319,7 @@ def replay_source(
 ) -> FetchRecord:
     """Re-parse the last fetch of ``day`` (YYYY-MM-DD) from the archive, without the network."""
     archive = Archive(settings.raw_dir)
-    candidates = [archive.read_fetch(p) for p in archive.fetches(source.id, day)]
+    candidates = archive.fetch_records(source.id, day)
     candidates = [c for c in candidates if c.snapshot_sha256 and all(archive.has(p.path) for p in c.parts)]
     started = now or datetime.now(UTC)
     record = FetchRecord(fetch_id=ids.fetch_id(source.id, started), source_id=source.id, started_at=started.isoformat())
@@ -351,7 +352,7 @@ def accept_held(source: Source, settings: Settings) -> FetchRecord:
     The next run then finds the same bytes ``unchanged`` and publishes them; the count history restarts.
     """
     archive = Archive(settings.raw_dir)
-    held = [r for r in map(archive.read_fetch, archive.fetches(source.id)) if r.status == "held"]
+    held = [r for r in archive.fetch_records(source.id) if r.status == "held"]
     if not held:
         raise SourceError(source.id, "has no held fetch to accept")
     record = held[-1]

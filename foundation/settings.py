@@ -33,6 +33,8 @@ DEPLOYMENT_VARIABLES = {
     f"{PREFIX}DATASETS_PORT": "docker compose: the host port of the `datasets` download service (default 8000).",
 }
 """Variables only ``docker-compose.yaml`` reads (the pipeline never does), listed so every one is declared here."""
+REGION_FORMAT_NAMES = ("tables", "hsds")
+"""What ``CLEARINGHOUSE_REGION_FORMATS`` may name: ``tables`` (meetings.parquet, .csv, .geojson) and ``hsds``."""
 TRUE = ("1", "true", "yes", "on")
 FALSE = ("0", "false", "no", "off")
 
@@ -62,6 +64,17 @@ def _log_format(value: str) -> str:
     if value.strip().lower() not in ("text", "json"):
         raise ValueError("expected text or json")
     return value.strip().lower()
+
+
+def _region_formats(value: str) -> tuple[str, ...]:
+    names = [n.strip().lower() for n in value.split(",") if n.strip()]
+    if names == ["all"]:
+        return REGION_FORMAT_NAMES
+    unknown = sorted(set(names) - set(REGION_FORMAT_NAMES) - {"none"})
+    if unknown:
+        raise ValueError(f"unknown format {', '.join(unknown)}; expected a comma-separated list of "
+                         f"{', '.join(REGION_FORMAT_NAMES)}, or all or none")  # fmt: skip
+    return tuple(n for n in REGION_FORMAT_NAMES if n in names)
 
 
 def _setting(default: Any, doc: str, parse: Callable[[str], Any] = str, variable: str | None = None) -> Any:
@@ -96,6 +109,14 @@ class Settings:
     max_retries: int = _setting(3, "Retries of a request answered 429/5xx or whose connection failed.", _integer)
     backoff_s: float = _setting(1.0, "First wait before a retry (doubles each time; Retry-After wins).", float)
     keep_releases: int = _setting(10, "Releases kept under published/releases/ (older ones are pruned).", _integer)
+    region_formats: tuple[str, ...] = _setting(
+        (),
+        "Per-region copies besides each region's Meeting Guide feed: tables (Parquet, CSV, GeoJSON), hsds, "
+        "all or none (the national files carry `regions`).",
+        _region_formats,
+    )
+    """Default none: a region's rows are a filter of the national files, and copying every format per region
+    doubled each release; apps need only the per-region Meeting Guide feed."""
     keep_raw_days: int = _setting(90, "Days of raw snapshots the weekly maintenance keeps (bodies still in use "
                                   "are kept longer).", _integer)  # fmt: skip
     close_after_runs: int = _setting(3, "Consecutive healthy runs of its source a listing may be missing before "

@@ -134,6 +134,22 @@ def _family_rows(declared: tuple[SourceField, ...]) -> list[list[str]]:
     return rows
 
 
+RELEASE_COLUMNS = (
+    ("meeting_id", "meetings.*, verification.parquet", "the stable meeting id (`foundation/ids.py`)"),
+    ("sources", "meetings.*", "every `source_id`/`source_key` record behind the meeting"),
+    ("venue_id", "meetings.*", "the stable id of its venue (shared by the meetings of one place)"),
+    ("regions", "meetings.*", "the ids of the regions the meeting is in (`list_contains(regions, '<id>')`)"),
+    ("region_evidence", "meetings.*", "what placed it: coordinates, postal_code, city, source_region or state"),
+    ("coordinates_conflict", "meetings.*", "the source's coordinates contradicted its address (not published)"),
+    ("first_seen", "meetings.*", "the first run that listed it"),
+    ("updated_at", "meetings.*", "when its published fields last changed"),
+    ("last_seen", "verification.parquet", "the last run a source listed it"),
+    ("last_verified", "verification.parquet", "the start of the last healthy fetch that listed it"),
+)
+"""Columns of the release files that are not canonical fields (``warehouse.publish.PUBLISHED_COLUMNS``,
+``warehouse.exporters.verification.COLUMNS``)."""
+
+
 def render_data_dictionary() -> str:
     """The whole Markdown document."""
     weekdays = ", ".join(f"{n} = {day}" for n, day in WEEKDAYS.items())
@@ -200,6 +216,14 @@ def render_data_dictionary() -> str:
         'must know before they go — "Monthly: first Saturday only." ("Monthly: one Tuesday a month." when the',
         "source does not say which week). The meeting stays listed, on its weekday, where every app shows notes;",
         "`frequency` and `weeks_of_month` in the tables say it for programs.",
+        "",
+        "## Release columns besides the canonical fields, and `verification.parquet`",
+        "",
+        *_table(["column", "file", "meaning"], [[f"`{c}`", f, meaning] for c, f, meaning in RELEASE_COLUMNS]),
+        "",
+        "Schema 3.0 moved `last_seen` and `last_verified` out of the meeting files: they change every night for",
+        "every meeting, so keeping them there made every file of every release new. Join `verification.parquet`",
+        "on `meeting_id` (the release DuckDB's `meetings` view does); HSDS `assured_date` is no longer written.",
         "",
         "## Survivorship: which source a merged meeting takes each field from",
         "",

@@ -8,26 +8,30 @@ removes. The formats are written by ``warehouse.exporters``: every meeting, then
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+import transforms
 from foundation.paths import UnsafePath, component, inside
 from foundation.settings import Settings
 from transforms.regions import Region, SourceLabels, assign
 from transforms.resolve import MEETING_FIELDS
-from warehouse.exporters import changes, directory, hsds, meeting_guide, page, tables
-from warehouse.exporters.common import LABELS_TABLE, RELEASE_TABLE, Scope, file_entry, sha256_file
+from warehouse import release_store
+from warehouse.exporters import changes, directory, hsds, meeting_guide, page, region_index, tables, verification
+from warehouse.exporters.common import LABELS_TABLE, RELEASE_TABLE, Scope, file_entry, sha256_file, target
 from warehouse.release_db import write_release_duckdb
 
-SCHEMA_VERSION = "2.1"
+SCHEMA_VERSION = "3.0"
 """1.1: adds ``venue_id``, ``regions``, ``last_verified``, ``updated_at``; Meeting Guide, HSDS, GeoJSON,
 CHANGES.json and the release page.
 2.0: nothing invented: ``end_time`` and ``duration_min`` are null when the source gave neither an end nor a
@@ -42,12 +46,24 @@ its own default.
 ``region_evidence`` (coordinates | postal_code | city | source_region | state: what located the meeting) and
 ``coordinates_conflict`` (the source's coordinates contradict its address: the ZIP centroid or nothing is
 published instead, precision ``postal`` or ``none``); Meeting Guide ``region``/``sub_region``/``regions`` are
-the meeting's place in each feed's hierarchy."""
+the meeting's place in each feed's hierarchy.
+3.0: content-stable releases. ``last_seen`` and ``last_verified`` leave ``meetings.{parquet,csv,geojson}`` for
+``verification.parquet`` (meeting_id, last_seen, last_verified); the release DuckDB's ``meetings`` view joins
+them back (its table ``meeting_fields`` is meetings.parquet); HSDS ``assured_date`` is no longer written. A
+region publishes its Meeting Guide feed and ``regions/<region>/index.json``; its own Parquet, CSV, GeoJSON
+and HSDS copies only when the operator opts in (``CLEARINGHOUSE_REGION_FORMATS``): the national files carry
+``regions``. Major: a consumer reading ``last_seen`` from meetings.parquet, or ``regions/<region>/meetings.*``,
+must now read verification.parquet (or the DuckDB view) and filter the national files."""
 PUBLISHED_COLUMNS = ["meeting_id", *MEETING_FIELDS, "sources", "venue_id", "regions", "region_evidence",
-                     "coordinates_conflict", "first_seen", "last_seen", "last_verified", "updated_at"]  # fmt: skip
-"""The columns of meetings.parquet and meetings.csv and the GeoJSON properties, in order (``RELEASE_SQL``)."""
+                     "coordinates_conflict", "first_seen", "updated_at"]  # fmt: skip
+"""The columns of meetings.parquet and meetings.csv and the GeoJSON properties, in order (``RELEASE_SQL``).
+``last_seen`` and ``last_verified`` move every night for every meeting: they are in ``verification.parquet``
+(``warehouse.exporters.verification``), so the other files stay byte-identical when no meeting changed."""
 FORMATS = (tables, meeting_guide, hsds)
-"""Exporters written once per scope (the whole release, then each region)."""
+"""Exporters of the whole release; a region gets its Meeting Guide feed and the formats the operator opts in to
+(``CLEARINGHOUSE_REGION_FORMATS``), besides its small ``regions/<region>/index.json``."""
+REGION_FORMATS = {"tables": tables, "hsds": hsds}
+"""``CLEARINGHOUSE_REGION_FORMATS`` names → the exporters each region then gets besides its Meeting Guide feed."""
 
 CONTRADICTED = {
     "latitude": "p.address_latitude",
@@ -64,8 +80,8 @@ RELEASE_SQL = f"""
 CREATE OR REPLACE TEMP TABLE {RELEASE_TABLE} AS
 SELECT m.meeting_id, {_FIELDS}, m.sources, m.venue_id,
        coalesce(r.regions, []::VARCHAR[]) AS regions, p.region_evidence,
-       coalesce(p.coordinates_conflict, false) AS coordinates_conflict, m.first_seen, m.last_seen,
-       m.last_verified, coalesce(h.valid_from, m.first_seen) AS updated_at
+       coalesce(p.coordinates_conflict, false) AS coordinates_conflict, m.first_seen,
+       coalesce(h.valid_from, m.first_seen) AS updated_at
 FROM core.meetings m
 LEFT JOIN (SELECT meeting_id, list(region_id ORDER BY region_id) AS regions FROM core.meeting_regions
            GROUP BY meeting_id) r USING (meeting_id)
@@ -141,7 +157,8 @@ def _remove_leftovers(published: Path) -> None:
 
 
 def prune(published: Path, keep: int) -> list[str]:
-    """Delete all but the newest ``keep`` releases (never the one ``latest`` points at)."""
+    """Delete all but the newest ``keep`` releases (never the one ``latest`` points at), then the shared files
+    no kept release holds."""
     releases = sorted(p for p in (published / "releases").iterdir() if p.is_dir() and not p.name.startswith("."))
     current = current_release(published)
     removed = []
@@ -149,6 +166,7 @@ def prune(published: Path, keep: int) -> list[str]:
         if old.resolve() != current:
             shutil.rmtree(old)
             removed.append(old.name)
+    release_store.collect(published)
     return removed
 
 
@@ -160,6 +178,62 @@ def _drop_release_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} IF EXISTS {name}")
 
 
+@cache
+def code_version() -> str:
+    """A digest of what turns meetings into files (this module, the exporters, their reference data and the
+    schema version): a scope's files are reused only when this and its rows are what they were."""
+    digest = hashlib.sha256(SCHEMA_VERSION.encode())
+    here = Path(__file__).parent
+    code = [here / "publish.py", *(here / "exporters").rglob("*.py"), *(here / "exporters").rglob("*.json"),
+            *(Path(transforms.__file__).parent / "data").glob("*.csv")]  # fmt: skip
+    for path in sorted(code):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+FINGERPRINT_SQL = f"""
+SELECT '' AS scope, count(*) AS meetings, bit_xor(hash(m, l.labels)) AS digest FROM {RELEASE_TABLE} m
+LEFT JOIN {LABELS_TABLE} l ON l.meeting_id = m.meeting_id AND l.scope = ''
+UNION ALL
+SELECT r.scope, count(*), bit_xor(hash(m, l.labels)) FROM {RELEASE_TABLE} m, unnest(m.regions) AS r(scope)
+LEFT JOIN {LABELS_TABLE} l ON l.meeting_id = m.meeting_id AND l.scope = r.scope
+GROUP BY r.scope
+"""
+"""Per scope ('' = the whole release): its meetings and a digest of their published rows and feed labels."""
+
+
+def _fingerprints(con: duckdb.DuckDBPyConnection, extra: str) -> dict[str, str]:
+    """Scope → what its files are made of (rows, labels, HSDS time zone offsets, the code, ``extra``)."""
+    hsds.reference(con)
+    zones = con.sql("SELECT bit_xor(hash(z)) FROM hsds_zones z").fetchall()[0][0]
+    base = f"{code_version()}:{zones}:{extra}"
+    return {scope: f"{n}:{digest}:{base}" for scope, n, digest in con.sql(FINGERPRINT_SQL).fetchall()}
+
+
+def _reuse(previous: Path | None, old: dict[str, Any] | None, fingerprint: str, root: Path) -> list[dict] | None:
+    """The previous release's files of a scope whose fingerprint did not change, linked into ``root``
+    (None: write them)."""
+    if previous is None or not old or old.get("fingerprint") != fingerprint:
+        return None
+    entries = old["files"]
+    if not all((previous / e["path"]).is_file() for e in entries):
+        return None
+    for entry in entries:
+        target(root, entry["path"]).unlink(missing_ok=True)
+        try:
+            os.link(previous / entry["path"], root / entry["path"])
+        except OSError:
+            shutil.copyfile(previous / entry["path"], root / entry["path"])
+    return [dict(e) for e in entries]
+
+
+def _previous_scopes(previous: Path | None) -> dict[str, Any]:
+    manifest = previous / "manifest.json" if previous else None
+    if manifest is None or not manifest.is_file():
+        return {}
+    return json.loads(manifest.read_text()).get("scopes") or {}
+
+
 def _build(
     con: duckdb.DuckDBPyConnection,
     root: Path,
@@ -169,18 +243,40 @@ def _build(
     source_labels: SourceLabels | None,
     previous: Path | None,
     check: Callable[[Path], dict[str, Any]] | None,
+    region_formats: Sequence[str],
 ) -> dict[str, Any]:
-    """Write every format into ``root``, gate it, then the page and the manifest; return the manifest."""
+    """Write every format into ``root``, gate it, then the page and the manifest; return the manifest.
+
+    A scope (the whole release or a region) whose meetings, labels and code are those of the previous release
+    gets the previous release's files back (hard links), unwritten; its fingerprint is kept in the manifest.
+    """
     assigned = assign(con, list(regions), source_labels)
     con.execute(RELEASE_SQL)
     con.execute(LABELS_SQL)
+    regional = (meeting_guide, *(REGION_FORMATS[name] for name in region_formats))
     try:
-        hsds.prepare(con)
+        fingerprints = _fingerprints(con, ",".join(region_formats))
+        before = _previous_scopes(previous)
         files: list[dict[str, Any]] = []
+        scopes: dict[str, Any] = {}
+        hsds_ready = False
         for scope in (Scope(), *(Scope(r.id, r.name) for r in assigned.regions)):
-            scope.select(con)
-            for exporter in FORMATS:
-                files += exporter.write(con, scope, root)
+            key = scope.region or ""
+            fingerprint = fingerprints.get(key, f"0::{code_version()}:{','.join(region_formats)}")
+            written = _reuse(previous, before.get(key), fingerprint, root)
+            if written is None:
+                scope.select(con)
+                written = []
+                for exporter in FORMATS if scope.region is None else regional:
+                    if exporter is hsds and not hsds_ready:
+                        hsds.prepare(con)
+                        hsds_ready = True
+                    written += exporter.write(con, scope, root)
+                if scope.region is not None:
+                    written += region_index.write(con, scope, root, written)
+            scopes[key] = {"fingerprint": fingerprint, "files": written}
+            files += written
+        files += verification.write(con, root)
         entries, changed = changes.write(con, root, release_id, previous)
         files += entries
         files += directory.write(con, root)
@@ -202,11 +298,13 @@ def _build(
                 "changes": changed,
                 **directory.counts(con),
             },
+            "region_formats": list(region_formats),
         }
         files += page.write(con, root, release_id, [(r.id, r.name) for r in assigned.regions], files, manifest)
     finally:
         _drop_release_tables(con)
     manifest["files"] = files
+    manifest["scopes"] = scopes
     (root / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=False, default=str))
     return manifest
 
@@ -220,12 +318,15 @@ def publish(
     check: Callable[[Path], dict[str, Any]] | None = None,
     regions: Sequence[Region] = (),
     source_labels: SourceLabels | None = None,
+    region_formats: Sequence[str] = (),
 ) -> Release:
     """Build, verify and swap in a release. Re-publishing an existing release id only repoints ``latest``.
 
     Every region — the automatic ones (each state present, ``online``) and the operator's ``regions`` — is
     assigned to the meetings (``transforms.regions.assign``, with the operator's ``source_labels``) and gets
-    its own files.
+    its Meeting Guide feed and index, plus the ``region_formats`` the operator opted in to
+    (``CLEARINGHOUSE_REGION_FORMATS``). Every file is then shared with the releases that hold the same bytes
+    (``warehouse.release_store``).
     ``check`` (the release quality gate) sees every data file before the release gets its final name; what it
     returns becomes ``manifest["quality"]``. When it raises, the files are removed and ``latest`` stays.
     """
@@ -240,8 +341,9 @@ def publish(
         tmp.mkdir()
         try:
             manifest = _build(con, tmp, release_id, manifest_extra, regions, source_labels,
-                              current_release(published), check)  # fmt: skip
+                              current_release(published), check, region_formats)  # fmt: skip
             verify(tmp)
+            release_store.share(published, tmp, manifest["files"])
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

@@ -21,6 +21,13 @@ import duckdb
 from foundation.sql import sql_name, sql_text
 
 FILENAME = "clearinghouse.duckdb"
+JOINED = {"meetings": "meeting_fields"}
+"""A Parquet table stored under another name, so that a view of its name can join ``verification`` back."""
+MEETINGS_VIEW = """
+CREATE VIEW meetings AS
+SELECT f.*, v.last_seen, v.last_verified FROM meeting_fields f LEFT JOIN verification v USING (meeting_id)
+"""
+"""Every meeting with when it was last listed and verified (``verification.parquet``), as before schema 3.0."""
 STORAGE_VERSION = "v1.0.0"
 ALIAS = "clearinghouse_release"
 
@@ -30,11 +37,22 @@ def table_name(parquet: Path) -> str:
     return re.sub(r"[^a-z0-9_]+", "_", parquet.stem.lower()).strip("_") or "_"
 
 
+def _create_view(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Create a view inside the release database whose names bind there (not in the warehouse)."""
+    current = con.sql("SELECT current_database()").fetchall()[0][0]
+    con.execute(f"USE {ALIAS}")
+    try:
+        con.execute(sql)
+    finally:
+        con.execute(f"USE {sql_name(current)}")
+
+
 def write_release_duckdb(release_dir: Path, con: duckdb.DuckDBPyConnection | None = None) -> Path:
     """Build ``<release_dir>/clearinghouse.duckdb``; return its path.
 
     ``main`` gets one table per Parquet file at the release's top level (per-region files are left out:
-    ``meetings.regions`` says the same). With the warehouse connection ``con``, every view or table of its
+    ``meetings.regions`` says the same); ``meetings.parquet`` becomes ``meeting_fields`` and the view
+    ``meetings`` joins ``verification`` back to it. With the warehouse connection ``con``, every view or table of its
     ``marts`` schema is materialized as ``marts.<name>``, as of this release. Each table's comment says where
     it came from; the file is fully checkpointed (no ``.wal`` beside it).
     """
@@ -49,10 +67,15 @@ def write_release_duckdb(release_dir: Path, con: duckdb.DuckDBPyConnection | Non
         ).fetchall()
         con.execute(f"ATTACH {sql_text(str(target))} AS {ALIAS} (STORAGE_VERSION '{STORAGE_VERSION}')")
         try:
-            for parquet in sorted(release_dir.glob("*.parquet")):
-                table = f"{ALIAS}.main.{sql_name(table_name(parquet))}"
+            parquets = sorted(release_dir.glob("*.parquet"))
+            joined = any(p.name == "verification.parquet" for p in parquets)
+            for parquet in parquets:
+                name = table_name(parquet)
+                table = f"{ALIAS}.main.{sql_name(JOINED.get(name, name) if joined else name)}"
                 con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_parquet(?)", [str(parquet)])
                 con.execute(f"COMMENT ON TABLE {table} IS {sql_text(parquet.name + ' of this release')}")
+            if joined and (release_dir / "meetings.parquet").is_file():
+                _create_view(con, MEETINGS_VIEW)
             if marts:
                 con.execute(f"CREATE SCHEMA {ALIAS}.marts")
             for (name,) in marts:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+from extractors import archive as archive_module
 from extractors import bmlt
-from extractors.archive import Archive
+from extractors.archive import Archive, commit_fetch_records
 from extractors.fetch import accept_held, fetch_source, read_records_table, replay_source
 from extractors.http import PoliteClient
 from foundation.settings import settings
@@ -137,3 +142,69 @@ def test_a_root_server_with_many_service_bodies_costs_at_most_three_requests(
     assert [p.name for p in record.parts] == asked
     for part in record.parts:
         assert (home / "raw" / part.path).read_bytes() == answers[part.name], part.name
+
+
+@contextmanager
+def etag_site(payload: bytes) -> Iterator[str]:
+    """A feed with a strong ETag: ``If-None-Match`` with it is answered ``304 Not Modified``."""
+    tag = '"v1"'
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/robots.txt":
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            fresh = self.headers.get("If-None-Match") == tag
+            self.send_response(304 if fresh else 200)
+            self.send_header("ETag", tag)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "0" if fresh else str(len(payload)))
+            self.end_headers()
+            if not fresh:
+                self.wfile.write(payload)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_unchanged_fetch_has_no_fsync_of_its_own_and_the_stage_commits_them_together(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+):
+    commit_fetch_records()  # what earlier tests left pending
+    synced: list[int] = []
+    real_fsync = archive_module.os.fsync
+    monkeypatch.setattr(archive_module.os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd)))
+    with etag_site(json.dumps(FEED).encode()) as base:
+        first = fetch(source(base + "/feed"), day=1)
+        assert synced  # a new snapshot: body, records and state are durable at once
+        synced.clear()
+        second = fetch(source(base + "/feed"), day=2)
+    assert second.parts[0].not_modified and second.status == "unchanged" and synced == []
+    path = Archive(home / "raw").fetch_path(second)
+    assert json.loads(path.read_text())["data_fetch_id"] == first.fetch_id  # written whole, not yet synced
+    assert commit_fetch_records() == 1 and len(synced) == 2  # the record, then its folder (the rename)
+    assert commit_fetch_records() == 0
+
+
+def test_a_fetch_record_a_crash_left_empty_is_skipped_and_the_next_night_fetches_again(home: Path):
+    with serve({"/feed": body(FEED)}) as base:
+        first = fetch(source(base + "/feed"), day=1)
+        lost = fetch(source(base + "/feed"), day=2)
+        archive = Archive(home / "raw")
+        archive.fetch_path(lost).write_bytes(b"")  # what a crash before the group commit can leave
+        assert [r.fetch_id for r in archive.fetch_records("sussex-aa")] == [first.fetch_id]
+        again = fetch(source(base + "/feed"), day=3)
+    assert again.status == "unchanged" and again.data_fetch_id == first.fetch_id
+    assert replay_source(source("http://unused.invalid/feed"), settings(), "2026-11-02").reason_code == (
+        "nothing_to_replay"
+    )

@@ -23,6 +23,9 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
             mp.delenv("CLEARINGHOUSE_SOURCES", raising=False)
             mp.delenv("CLEARINGHOUSE_REGIONS", raising=False)
             mp.delenv("CLEARINGHOUSE_S3_BUCKET", raising=False)
+            # Every format per region (opted in), so the exporter tests check each region's copies too; the
+            # default (feed and index only) is tested in test_release_store.py.
+            mp.setenv("CLEARINGHOUSE_REGION_FORMATS", "all")
             assert main(["run"]) == 0
     finally:
         server.shutdown()

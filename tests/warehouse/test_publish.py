@@ -57,10 +57,11 @@ def warehouse(home: Path) -> Iterator[Nights]:
     con.close()
 
 
-def release(nights: Nights, home: Path, release_id: str, keep: int = 10, **kwargs) -> Path:
+def release(nights: Nights, home: Path, release_id: str, keep: int = 10, published: Path | None = None,
+            **kwargs) -> Path:  # fmt: skip
     regions = load_regions(home.parent / "regions.yaml")
-    return publish(nights.con, home / "published", release_id, {"run_id": release_id}, keep, regions=regions,
-                   **kwargs).path  # fmt: skip
+    return publish(nights.con, published or home / "published", release_id, {"run_id": release_id}, keep,
+                   regions=regions, **kwargs).path  # fmt: skip
 
 
 def latest(home: Path) -> str:

@@ -5,8 +5,10 @@ entries, JSON written by DuckDB and streamed out batch by batch, and value forma
 
 - ``meetings.{parquet,csv,geojson}``, ``meeting-guide.json``, ``hsds/`` — every meeting (``tables``,
   ``meeting_guide``, ``hsds``);
-- ``regions/<region>/meetings.{parquet,csv,geojson}``, ``regions/<region>/hsds/`` and
-  ``meeting-guide/<region>.json`` — the meetings of each region;
+- ``meeting-guide/<region>.json`` and ``regions/<region>/index.json`` (``region_index``) — each region's
+  feed and index; ``regions/<region>/meetings.{parquet,csv,geojson}`` and ``regions/<region>/hsds/`` only when
+  the operator opts in (``CLEARINGHOUSE_REGION_FORMATS``);
+- ``verification.parquet`` (``verification``) — when each meeting was last listed and verified;
 - ``CHANGES.json`` against the previous release (``changes``), ``index.html`` and its plot (``page``),
   and ``manifest.json`` (``warehouse.publish``).
 """

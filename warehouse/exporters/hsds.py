@@ -116,8 +116,9 @@ def fixed_offset(zone: str, now: datetime) -> float | None:
     return offset.total_seconds() / 3600 if offset is not None else None
 
 
-def _reference(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
+def reference(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> None:
     """Small lookup tables: fellowship names, each zone's all-year offset (or null), the taxonomy's terms."""
+    now = now or datetime.now(UTC)
     found = con.sql(f"SELECT DISTINCT timezone FROM {RELEASE_TABLE} WHERE timezone IS NOT NULL ORDER BY 1")
     zones = [z for (z,) in found.fetchall()]
     offsets = [fixed_offset(z, now) for z in zones]
@@ -208,7 +209,6 @@ def _tables_sql() -> dict[str, str]:
                    CASE m.open_closed WHEN 'open' THEN 'Open meeting: anyone may attend'
                         WHEN 'closed' THEN 'Closed meeting: for members and those who think they may have the problem'
                    END AS eligibility_description,
-                   strftime(m.last_verified AT TIME ZONE 'UTC', '%Y-%m-%d') AS assured_date,
                    {iso_sql("m.updated_at")} AS last_modified, m.meeting_id
             FROM {RELEASE_TABLE} m
             UNION ALL
@@ -344,7 +344,7 @@ def _object(con: duckdb.DuckDBPyConnection, name: str, alias: str) -> str:
 
 def prepare(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> None:
     """Build the ``hsds_*`` tables over every published meeting (scopes filter them)."""
-    _reference(con, now or datetime.now(UTC))
+    reference(con, now)
     for name, sql in _tables_sql().items():
         con.execute(f"CREATE OR REPLACE TEMP TABLE hsds_{name} AS {sql}")
     objects = {f"{name}_json": _object(con, name, alias) for name, alias in (

@@ -15,7 +15,6 @@ from typing import Any
 
 import duckdb
 import numpy as np
-from matplotlib.figure import Figure
 
 from foundation.model import WEEKDAYS
 from warehouse import operator_report
@@ -44,6 +43,8 @@ def _counts(con: duckdb.DuckDBPyConnection, regions: Sequence[tuple[str, str]]) 
 
 
 def _plot(labels: list[str], grid: np.ndarray, path: Path) -> None:
+    from matplotlib.figure import Figure  # a second of imports: only the publish stage pays it
+
     shares = grid / np.maximum(grid.sum(axis=1, keepdims=True), 1)
     even = 1 / 7  # an even week is a mid tone; a region meeting on few days saturates
     fig = Figure(figsize=(9, 0.45 * len(labels) + 1.6), dpi=100)  # no pyplot: no global state, no GUI backend
@@ -85,7 +86,8 @@ def _downloads(files: list[dict[str, Any]], regions: Sequence[tuple[str, str]]) 
             for f in mine
             if _linked(f["path"])
         )
-        meetings = next((f["rows"] for f in mine if f["path"].endswith("meetings.parquet")), 0)
+        feed = "meeting-guide.json" if region is None else f"meeting-guide/{region}.json"
+        meetings = next((f["rows"] for f in mine if f["path"] == feed), 0)
         rows.append(f"<tr><th>{html.escape(name)}</th><td>{meetings}</td><td>{links}</td></tr>")
     return "\n".join(rows)
 
@@ -196,8 +198,11 @@ city › neighbourhood in an operator's region.</p>
 {directory.page_section(con)}
 {directory.coverage_section(con)}
 <h2>Downloads</h2>
-<p>Per scope: the meetings as Parquet, CSV and GeoJSON, the Meeting Guide feed, and Open Referral HSDS 3
-(<code>datapackage.json</code> with its CSV tables, and <code>services.json</code>).</p>
+<p>All meetings as Parquet, CSV and GeoJSON, the Meeting Guide feed, and Open Referral HSDS 3
+(<code>datapackage.json</code> with its CSV tables, and <code>services.json</code>); when and whether each meeting
+was last confirmed in <a href="verification.parquet">verification.parquet</a>. Each region: its Meeting Guide
+feed and <code>index.json</code> (its rows in the national files are those whose <code>regions</code> list
+names it), and the per-region copies the operator publishes.</p>
 <table><tr><th>region</th><th>meetings</th><th>files</th></tr>
 {_downloads(files, regions)}
 </table>
