@@ -214,7 +214,7 @@ def _tables_sql() -> dict[str, str]:
             UNION ALL
             SELECT {referral} AS id, {uuid_sql("organization", "d.fellowship")}, 'Find a ' || d.name || ' meeting',
                    NULL, 'Referral to the fellowship''s own finder: ' || d.how_it_publishes || '. Why: ' || d.why,
-                   coalesce(d.finder_url, d.website), 'active', 'For ' || d.helps_with, NULL, NULL, NULL
+                   coalesce(d.finder_url, d.website), 'active', 'For ' || d.helps_with, NULL, NULL
             FROM ref.fellowships d""",
         "location": f"""
             SELECT {physical} AS id, 'physical' AS location_type, NULL AS url,
