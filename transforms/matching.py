@@ -2,15 +2,20 @@
 
 Every step is one SQL statement over all records, so a million records cost seconds, not a Python loop per
 pair. Blocking joins records that share a strong key — conference id (or the meeting id dialled after a
-Zoom number), postal code, normalized street, house number and city, venue name and city, a ~1 km cell of
-rooftop coordinates, or for meetings with no place their exact name when it is distinctive — within the same
-fellowship and ±30 minutes of the week. Scoring compares name, venue, street, distance, time and types;
+Zoom number), postal code, normalized street, house number and locality, venue name and locality, street name
+and a distinctive meeting name, a ~1 km cell of rooftop coordinates, an identifier that travels between
+sources (NA World Services' group id, a Meeting Guide slug), or for meetings with no place their exact name
+when it is distinctive — within the same fellowship and ±30 minutes of the week. Many listings have no ZIP
+code and no coordinates, and name the city differently ("Manhattan" for "New York"): the locality of a US
+listing is the Postal Service's name for its city (``gazetteer.postal_city``), else its city as written. Scoring compares name, venue, street, distance, time and types;
 explicit rules decide, because a false merge hides a meeting from someone looking for help (the dedup
 traps):
 
 - different fellowships never meet (fellowship is part of every blocking key);
-- one source lists a meeting once: two records of the same source never match, unless they are exact
-  duplicates (same ``record_hash``);
+- one source lists a meeting once: two records of the same source never match, unless the source lists one
+  meeting twice — the same ``record_hash``, the same group id (world id) on the same day within 30 minutes,
+  or the same everything (name, time, place, venue, types, conference): ``duplicate_listing`` edges, which
+  publish one meeting and are counted on the source's report line;
 - the same church hosts many meetings: a shared place needs the time to agree (±15–30 min) *and* the name;
 - online meetings match on the conference id, which also vetoes a match when both ids differ.
 """
@@ -22,6 +27,7 @@ from functools import cache
 import duckdb
 import pyarrow as pa
 
+from transforms.gazetteer import postal_city
 from transforms.refdata import data_rows
 
 MAX_DT_MIN = 30
@@ -121,14 +127,17 @@ WITH names AS (
 ), venues AS (
     SELECT venue_name, {venue_key} AS venue_key FROM (SELECT DISTINCT venue_name FROM res_versions)
 ), cities AS (
-    SELECT city, nullif({city_key}, '') AS city_key FROM (SELECT DISTINCT city FROM res_versions)
+    SELECT l.city, l.region_code, l.country, coalesce(l.locality, nullif({city_key}, '')) AS city_key
+    FROM res_localities l
 ), base AS (
     SELECT v.rid, v.src, v.source_id, v.source_key, v.fellowship, v.record_hash, v.attendance,
            ((v.weekday - 1) * 1440 + hour(v.start_time) * 60 + minute(v.start_time))::INTEGER AS wm,
            n.name_key, s.street_key, u.venue_key, c.city_key,
            nullif(trim(v.postal_code), '') AS postal,
            coalesce(v.country, '') AS country,
-           v.region_code, v.timezone,
+           v.region_code, v.timezone, w.world_id,
+           CASE WHEN regexp_full_match(v.source_key, '{slug}') AND NOT regexp_full_match(v.source_key, '{hashed}')
+                THEN regexp_replace(v.source_key, '-[0-9]+$', '') END AS slug,
            CASE WHEN v.geo_precision = 'rooftop' AND v.attendance <> 'online'
                      AND (v.address_line IS NOT NULL OR v.venue_name IS NOT NULL) THEN v.latitude END AS lat,
            CASE WHEN v.geo_precision = 'rooftop' AND v.attendance <> 'online'
@@ -141,7 +150,9 @@ WITH names AS (
     JOIN names n ON n.name IS NOT DISTINCT FROM v.name
     JOIN streets s ON s.address_line IS NOT DISTINCT FROM v.address_line
     JOIN venues u ON u.venue_name IS NOT DISTINCT FROM v.venue_name
-    JOIN cities c ON c.city IS NOT DISTINCT FROM v.city
+    JOIN cities c ON c.city IS NOT DISTINCT FROM v.city AND c.region_code IS NOT DISTINCT FROM v.region_code
+                 AND c.country IS NOT DISTINCT FROM v.country
+    LEFT JOIN res_world_ids w ON w.fetch_id = v.fetch_id AND w.source_key = v.source_key
 ), distinct_names AS (
     SELECT fellowship, name_key, count(DISTINCT wm) <= {distinct_times} AS distinct_name
     FROM base GROUP BY fellowship, name_key
@@ -150,6 +161,7 @@ SELECT b.*,
        list_distinct(string_split(b.name_key, ' ')) AS name_tokens,
        list_sort(list_distinct(regexp_extract_all(b.name_key, '[0-9]+'))) AS name_numbers,
        regexp_extract(b.street_key, '^([0-9]+)', 1) AS house,
+       nullif(regexp_replace(b.street_key, '^[0-9]+[a-z]? ', ''), b.street_key) AS street_name,
        b.street_key IS NOT NULL OR b.lat IS NOT NULL AS has_place,
        CASE WHEN (list_contains(b.types, 'men') OR {men}) AND NOT (list_contains(b.types, 'women') OR {women})
             THEN 'men'
@@ -175,6 +187,13 @@ SELECT rid, wm, hash(fellowship, k) AS k FROM (
     UNION ALL
     SELECT rid, wm, fellowship, 'v:' || venue_key || ':' || city_key
     FROM res_records WHERE has_place AND venue_key IS NOT NULL AND city_key IS NOT NULL
+    UNION ALL
+    SELECT rid, wm, fellowship, 'sn:' || street_name || ':' || name_key
+    FROM res_records WHERE street_name IS NOT NULL AND distinct_name
+    UNION ALL
+    SELECT rid, wm, fellowship, 'w:' || world_id FROM res_records WHERE world_id IS NOT NULL
+    UNION ALL
+    SELECT rid, wm, fellowship, 'l:' || slug FROM res_records WHERE slug IS NOT NULL
     UNION ALL
     SELECT rid, wm, fellowship, 'g:' || floor(lat / {cell})::BIGINT || ':' || floor(lon / {cell})::BIGINT
     FROM res_records WHERE lat IS NOT NULL
@@ -202,6 +221,9 @@ WITH pairs AS (
            least(abs(x.wm - y.wm), {week} - abs(x.wm - y.wm)) AS dt,
            x.street_key = y.street_key AS same_street,
            x.house = y.house AND x.house <> '' AS same_house,
+           x.street_name = y.street_name AS same_street_name,
+           x.world_id = y.world_id AS same_world_id,
+           x.slug = y.slug AS same_slug,
            CASE WHEN x.lat IS NOT NULL AND y.lat IS NOT NULL THEN
                2 * 6371000 * asin(sqrt(pow(sin(radians(y.lat - x.lat) / 2), 2)
                    + cos(radians(x.lat)) * cos(radians(y.lat)) * pow(sin(radians(y.lon - x.lon) / 2), 2)))
@@ -242,8 +264,8 @@ SELECT * EXCLUDE (x_name, y_name, x_tokens, y_tokens, x_street, y_street, x_type
             ELSE len(list_intersect(x_types, y_types)) / len(list_distinct(list_concat(x_types, y_types)))
        END AS type_overlap
 FROM pairs
-WHERE coalesce(same_conference, FALSE) OR both_unplaced
-   OR (both_placed AND coalesce(same_street OR same_house OR dist_m <= {around}
+WHERE coalesce(same_conference OR same_world_id OR same_slug, FALSE) OR both_unplaced
+   OR (both_placed AND coalesce(same_street OR same_house OR same_street_name OR dist_m <= {around}
                                 OR (venue_sim >= 0.93 AND (same_city OR same_postal)), FALSE))
 """
 
@@ -257,6 +279,7 @@ WITH judged AS (
             AND NOT (coalesce(NOT same_city, FALSE) AND NOT coalesce(same_postal, FALSE)) AS same_place,
         coalesce(venue_sim >= 0.93 AND (same_city OR same_postal), FALSE) AS same_venue_name,
         coalesce(dist_m <= {around}, FALSE) AS nearby,
+        coalesce(same_city OR same_postal, FALSE) AS same_locality,
         CASE
             WHEN different_conference THEN 'different_conference_id'
             WHEN audience_conflict THEN 'men_vs_women'
@@ -270,10 +293,16 @@ SELECT *,
         WHEN veto IS NOT NULL THEN NULL
         WHEN same_conference AND dt <= 15 THEN 'same_conference_id'
         WHEN same_conference AND name_sim >= 0.8 THEN 'same_conference_id'
+        WHEN same_world_id AND dt <= 15 THEN 'same_world_id'
+        WHEN same_slug AND dt <= 15
+             AND (same_place OR same_venue_name OR nearby OR (same_locality AND name_sim >= 0.5)
+                  OR (both_unplaced AND same_region)) THEN 'same_slug'
         WHEN both_placed AND same_place AND dt <= 15 AND name_sim >= 0.75 THEN 'same_place'
         WHEN both_placed AND same_place AND name_edit >= 0.85 THEN 'same_place'
         WHEN both_placed AND same_venue_name AND dt = 0 AND name_edit >= 0.85 THEN 'same_venue_name'
         WHEN both_placed AND nearby AND dt = 0 AND name_edit >= 0.9 THEN 'nearby'
+        WHEN both_placed AND same_street_name AND same_locality AND NOT coalesce(dist_m > {far}, FALSE)
+             AND distinct_name AND dt = 0 AND name_edit >= 0.9 THEN 'same_street_and_name'
         WHEN both_unplaced AND distinct_name AND same_region AND coalesce(same_city, TRUE) AND dt = 0
              AND name_edit >= 0.9 AND different_conference IS NULL THEN 'same_distinct_name'
     END AS rule
@@ -282,33 +311,102 @@ FROM judged
 
 EDGES_SQL = """
 SELECT a, b,
-    round(least(1.0, 0.45 * name_sim + 0.25 * (1 - dt / {max_dt})
-          + CASE WHEN same_conference THEN 0.3 WHEN same_place THEN 0.3 WHEN same_venue_name THEN 0.2
-                 WHEN nearby THEN 0.15 ELSE 0.1 END), 3) AS score,
+    round(least(1.0, 0.42 * name_sim + 0.23 * (1 - dt / {max_dt}) + 0.05 * coalesce(type_overlap, 0.5)
+          + CASE WHEN same_conference OR same_world_id THEN 0.3 WHEN same_place THEN 0.3
+                 WHEN same_venue_name OR same_slug THEN 0.2 WHEN nearby THEN 0.15 ELSE 0.1 END), 3) AS score,
     concat_ws(', ',
         CASE WHEN same_conference THEN 'same_' || coalesce(provider, 'conference') || '_id' END,
+        CASE WHEN same_world_id THEN 'same_world_id' END,
+        CASE WHEN same_slug THEN 'same_slug' END,
         CASE WHEN rule = 'same_place' AND same_street THEN 'same_street'
              WHEN rule = 'same_place' AND similar_street THEN 'similar_street'
-             WHEN rule IN ('same_venue_name', 'nearby', 'same_distinct_name') THEN rule END,
+             WHEN rule IN ('same_venue_name', 'nearby', 'same_distinct_name', 'same_street_and_name') THEN rule END,
         printf('name≈%.2f', name_sim),
         'Δt=' || dt,
         CASE WHEN dist_m IS NOT NULL THEN round(dist_m)::BIGINT || ' m' END,
-        CASE WHEN type_overlap IS NOT NULL THEN printf('types≈%.2f', type_overlap) END) AS reasons
+        CASE WHEN type_overlap IS NOT NULL THEN printf('types≈%.2f', type_overlap) END) AS reasons,
+    FALSE AS same_listing
 FROM res_scored WHERE rule IS NOT NULL
 UNION ALL
-SELECT a, b, 1.0 AS score, 'exact_duplicate' AS reasons
-FROM (SELECT min(rid) OVER (PARTITION BY src, record_hash) AS a, rid AS b FROM res_records
-      WHERE record_hash IS NOT NULL)
-WHERE a <> b
+SELECT a, b, 1.0, reasons, TRUE FROM res_duplicates
 """
+
+# A source that lists one meeting twice: the same bytes, the same group id (world id) on the same day within
+# 30 minutes, or the same everything a listing says about the meeting. Its listings become one meeting.
+DUPLICATES_SQL = """
+CREATE OR REPLACE TEMP TABLE res_duplicates AS
+SELECT a, b, arg_min(reasons, priority) AS reasons FROM (
+    SELECT min(rid) OVER (PARTITION BY src, record_hash) AS a, rid AS b, 'exact_duplicate' AS reasons,
+           1 AS priority
+    FROM res_records WHERE record_hash IS NOT NULL
+    UNION ALL
+    SELECT min(rid) OVER (PARTITION BY src, fellowship, wm, name_key, street_key, city_key, postal, venue_key,
+                                       list_sort(types), languages, room, dial_room, attendance) AS a,
+           rid AS b, 'duplicate_listing: same everything' AS reasons, 2 AS priority
+    FROM res_records
+    UNION ALL
+    SELECT c.a, c.b, 'duplicate_listing: same world id ' || x.world_id || ', Δt=' || abs(x.wm - y.wm), 3
+    FROM res_candidates c JOIN res_records x ON x.rid = c.a JOIN res_records y ON y.rid = c.b
+    WHERE x.src = y.src AND x.world_id = y.world_id AND x.wm // 1440 = y.wm // 1440
+      AND abs(x.wm - y.wm) <= {max_dt}
+      AND NOT coalesce(x.room <> y.room OR x.audience <> y.audience, FALSE)
+      AND NOT (len(x.languages) > 0 AND len(y.languages) > 0 AND NOT list_has_any(x.languages, y.languages))
+)
+WHERE a <> b
+GROUP BY a, b
+"""
+
+
+# NA World Services' group id travels with a group between BMLT servers and across re-listings on one server;
+# the canonical model does not carry it, so it is read from the record the source sent (staging keeps it).
+# "G00234053" and "00234053" are one id.
+WORLD_IDS_SQL = """
+CREATE OR REPLACE TEMP TABLE res_world_ids AS
+SELECT fetch_id, source_key, 'G' || lpad(any_value(digits), 8, '0') AS world_id FROM (
+    SELECT fetch_id, source_key,
+           regexp_replace(upper(trim(raw->>'worldid_mixed')), '^G?0*', '') AS digits
+    FROM staging.source_records
+    WHERE fetch_id IN (SELECT DISTINCT fetch_id FROM res_versions) AND raw->>'worldid_mixed' IS NOT NULL
+)
+WHERE regexp_full_match(digits, '[0-9]{3,}')
+GROUP BY ALL
+"""
+SLUG = "[a-z][a-z0-9]*(-[a-z0-9]+)+"
+"""A Meeting Guide slug as a source key ("gay-lesbian-sober-experience"; "-<n>" suffixes of split days and of
+WordPress's repeated names are dropped before comparing); two feeds of one intergroup keep their slugs."""
+HASHED_KEY = "h-[a-z0-9]{16}"
+"""What ``ids.hashed_source_key`` gives a record whose source has no id: not a slug."""
+
+
+def _localities(con: duckdb.DuckDBPyConnection) -> None:
+    """``res_localities``: each distinct (city, region, country) → the Postal Service's name of a US city."""
+    places = con.sql("SELECT DISTINCT city, region_code, country FROM res_versions").fetchall()
+    localities = [postal_city(city, region, country) for city, region, country in places]
+    table = pa.table(
+        {
+            "city": pa.array([p[0] for p in places], pa.string()),
+            "region_code": pa.array([p[1] for p in places], pa.string()),
+            "country": pa.array([p[2] for p in places], pa.string()),
+            "locality": pa.array([x.lower() if x else None for x in localities], pa.string()),
+        }
+    )
+    con.register("res_localities_arrow", table)
+    try:
+        con.execute("CREATE OR REPLACE TEMP TABLE res_localities AS SELECT * FROM res_localities_arrow")
+    finally:
+        con.unregister("res_localities_arrow")
 
 
 def prepare(con: duckdb.DuckDBPyConnection) -> int:
     """``res_versions`` (the ``current_versions`` view with a record id ``rid`` and a source number ``src``)
     and ``res_records`` (one row per record with its matching keys)."""
     con.execute(VERSIONS_SQL)
+    _localities(con)
+    con.execute(WORLD_IDS_SQL)
     con.execute(
         RECORDS_SQL.format(
+            slug=SLUG,
+            hashed=HASHED_KEY,
             name_key=name_key_sql("name"),
             street_key=street_key_sql("address_line"),
             venue_key=venue_key_sql("venue_name"),
@@ -329,12 +427,14 @@ def score_pairs(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.execute(FEATURES_SQL.format(week=WEEK_MIN, around=AROUND_M))
     con.execute(RULES_SQL.format(near=NEAR_M, around=AROUND_M, far=FAR_M))
+    con.execute(DUPLICATES_SQL.format(max_dt=MAX_DT_MIN))
 
 
 def match(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """Matching pairs (``a``, ``b`` record ids, ``score`` 0–1, ``reasons`` text) of the prepared records."""
+    """Matching pairs (``a``, ``b`` record ids, ``score`` 0–1, ``reasons`` text, ``same_listing``: two
+    listings of one meeting in one source) of the prepared records."""
     score_pairs(con)
     edges = con.sql(EDGES_SQL.format(max_dt=MAX_DT_MIN)).to_arrow_table()
-    for table in ("res_keys", "res_candidates", "res_features", "res_scored"):
+    for table in ("res_keys", "res_candidates", "res_features", "res_scored", "res_duplicates"):
         con.execute(f"DROP TABLE {table}")
     return edges
