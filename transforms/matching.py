@@ -122,6 +122,8 @@ RECORDS_SQL = """
 CREATE OR REPLACE TEMP TABLE res_records AS
 WITH names AS (
     SELECT name, coalesce({name_key}, '') AS name_key FROM (SELECT DISTINCT name FROM res_versions)
+), groups AS (
+    SELECT group_name, {group_key} AS group_key FROM (SELECT DISTINCT group_name FROM res_versions)
 ), streets AS (
     SELECT address_line, {street_key} AS street_key FROM (SELECT DISTINCT address_line FROM res_versions)
 ), venues AS (
@@ -132,7 +134,7 @@ WITH names AS (
 ), base AS (
     SELECT v.rid, v.src, v.source_id, v.source_key, v.fellowship, v.record_hash, v.attendance,
            ((v.weekday - 1) * 1440 + hour(v.start_time) * 60 + minute(v.start_time))::INTEGER AS wm,
-           n.name_key, s.street_key, u.venue_key, c.city_key,
+           n.name_key, nullif(g.group_key, n.name_key) AS group_key, s.street_key, u.venue_key, c.city_key,
            nullif(trim(v.postal_code), '') AS postal,
            coalesce(v.country, '') AS country,
            v.region_code, v.timezone, w.world_id,
@@ -148,6 +150,7 @@ WITH names AS (
            coalesce(v.languages, []) AS languages
     FROM res_versions v
     JOIN names n ON n.name IS NOT DISTINCT FROM v.name
+    JOIN groups g ON g.group_name IS NOT DISTINCT FROM v.group_name
     JOIN streets s ON s.address_line IS NOT DISTINCT FROM v.address_line
     JOIN venues u ON u.venue_name IS NOT DISTINCT FROM v.venue_name
     JOIN cities c ON c.city IS NOT DISTINCT FROM v.city AND c.region_code IS NOT DISTINCT FROM v.region_code
@@ -245,6 +248,8 @@ WITH pairs AS (
                AS number_conflict,
            len(x.languages) > 0 AND len(y.languages) > 0 AND NOT list_has_any(x.languages, y.languages)
                AS language_conflict,
+           coalesce(x.group_key = y.name_key OR x.name_key = y.group_key OR x.group_key = y.group_key, FALSE)
+               AS same_group_name,
            x.name_key AS x_name, y.name_key AS y_name, x.name_tokens AS x_tokens, y.name_tokens AS y_tokens,
            x.street_key AS x_street, y.street_key AS y_street, x.types AS x_types, y.types AS y_types
     FROM res_candidates c
@@ -254,7 +259,7 @@ WITH pairs AS (
 )
 SELECT * EXCLUDE (x_name, y_name, x_tokens, y_tokens, x_street, y_street, x_types, y_types),
        jaro_winkler_similarity(x_name, y_name) AS name_jw,
-       CASE WHEN x_name = y_name THEN 1.0
+       CASE WHEN x_name = y_name OR same_group_name THEN 1.0
             WHEN name_jw >= 0.8 THEN 1 - damerau_levenshtein(x_name, y_name) / greatest(length(x_name), length(y_name))
             ELSE 0.0 END AS name_edit,
        greatest(name_edit, len(list_intersect(x_tokens, y_tokens)) / least(len(x_tokens), len(y_tokens)))
@@ -322,6 +327,7 @@ SELECT a, b,
              WHEN rule = 'same_place' AND similar_street THEN 'similar_street'
              WHEN rule IN ('same_venue_name', 'nearby', 'same_distinct_name', 'same_street_and_name') THEN rule END,
         printf('name≈%.2f', name_sim),
+        CASE WHEN same_group_name THEN 'same_group_name' END,
         'Δt=' || dt,
         CASE WHEN dist_m IS NOT NULL THEN round(dist_m)::BIGINT || ' m' END,
         CASE WHEN type_overlap IS NOT NULL THEN printf('types≈%.2f', type_overlap) END) AS reasons,
@@ -408,6 +414,7 @@ def prepare(con: duckdb.DuckDBPyConnection) -> int:
             slug=SLUG,
             hashed=HASHED_KEY,
             name_key=name_key_sql("name"),
+            group_key=name_key_sql("group_name"),
             street_key=street_key_sql("address_line"),
             venue_key=venue_key_sql("venue_name"),
             city_key=_clean("city"),
