@@ -9,7 +9,8 @@ ZIP codes share (none for the states that span two, such as Florida or Texas: th
 ``data/region_timezones.csv`` names the zone of the provinces outside the US that have a single one.
 City names are compared after expanding the abbreviations listings use ("Mt. Kisco", "E White Plains",
 "Yorktown Hts", "Bklyn"). The same table says which names are one place: "Manhattan" and "NYC" are names the
-Postal Service accepts for ZIP codes whose city is "New York" (``postal_city``). Tables load once per process, on first use.
+Postal Service accepts for ZIP codes whose city is "New York" (``postal_city``). Tables load once per process,
+on first use.
 """
 
 from __future__ import annotations

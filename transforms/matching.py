@@ -7,7 +7,8 @@ and a distinctive meeting name, a ~1 km cell of rooftop coordinates, an identifi
 sources (NA World Services' group id, a Meeting Guide slug), or for meetings with no place their exact name
 when it is distinctive — within the same fellowship and ±30 minutes of the week. Many listings have no ZIP
 code and no coordinates, and name the city differently ("Manhattan" for "New York"): the locality of a US
-listing is the Postal Service's name for its city (``gazetteer.postal_city``), else its city as written. Scoring compares name, venue, street, distance, time and types;
+listing is the Postal Service's name for its city (``gazetteer.postal_city``), else its city as written.
+Scoring compares name, venue, street, distance, time and types;
 explicit rules decide, because a false merge hides a meeting from someone looking for help (the dedup
 traps):
 
@@ -248,8 +249,7 @@ WITH pairs AS (
                AS number_conflict,
            len(x.languages) > 0 AND len(y.languages) > 0 AND NOT list_has_any(x.languages, y.languages)
                AS language_conflict,
-           coalesce(x.group_key = y.name_key OR x.name_key = y.group_key OR x.group_key = y.group_key, FALSE)
-               AS same_group_name,
+           coalesce(x.group_key = y.name_key OR x.name_key = y.group_key, FALSE) AS same_group_name,
            x.name_key AS x_name, y.name_key AS y_name, x.name_tokens AS x_tokens, y.name_tokens AS y_tokens,
            x.street_key AS x_street, y.street_key AS y_street, x.types AS x_types, y.types AS y_types
     FROM res_candidates c
@@ -302,6 +302,7 @@ SELECT *,
         WHEN same_slug AND dt <= 15
              AND (same_place OR same_venue_name OR nearby OR (same_locality AND name_sim >= 0.5)
                   OR (both_unplaced AND same_region)) THEN 'same_slug'
+        WHEN same_slug AND both_placed AND same_place THEN 'same_slug'
         WHEN both_placed AND same_place AND dt <= 15 AND name_sim >= 0.75 THEN 'same_place'
         WHEN both_placed AND same_place AND name_edit >= 0.85 THEN 'same_place'
         WHEN both_placed AND same_venue_name AND dt = 0 AND name_edit >= 0.85 THEN 'same_venue_name'
@@ -346,12 +347,21 @@ SELECT a, b, arg_min(reasons, priority) AS reasons FROM (
            1 AS priority
     FROM res_records WHERE record_hash IS NOT NULL
     UNION ALL
-    SELECT min(rid) OVER (PARTITION BY src, fellowship, wm, name_key, street_key, city_key, postal, venue_key,
+    SELECT min(rid) OVER (PARTITION BY src, fellowship, wm, name_key, street_key, city_key, venue_key,
                                        list_sort(types), languages, room, dial_room, attendance) AS a,
            rid AS b, 'duplicate_listing: same everything' AS reasons, 2 AS priority
     FROM res_records
     UNION ALL
-    SELECT c.a, c.b, 'duplicate_listing: same world id ' || x.world_id || ', Δt=' || abs(x.wm - y.wm), 3
+    SELECT c.a, c.b, 'duplicate_listing: same everything, one name inside the other', 3
+    FROM res_candidates c JOIN res_records x ON x.rid = c.a JOIN res_records y ON y.rid = c.b
+    WHERE x.src = y.src AND x.wm = y.wm AND x.street_key IS NOT NULL
+      AND x.street_key = y.street_key AND x.city_key IS NOT DISTINCT FROM y.city_key
+      AND x.venue_key IS NOT DISTINCT FROM y.venue_key AND list_sort(x.types) = list_sort(y.types)
+      AND x.languages = y.languages AND x.attendance = y.attendance
+      AND x.room IS NOT DISTINCT FROM y.room AND x.dial_room IS NOT DISTINCT FROM y.dial_room
+      AND (list_has_all(x.name_tokens, y.name_tokens) OR list_has_all(y.name_tokens, x.name_tokens))
+    UNION ALL
+    SELECT c.a, c.b, 'duplicate_listing: same world id ' || x.world_id || ', Δt=' || abs(x.wm - y.wm), 4
     FROM res_candidates c JOIN res_records x ON x.rid = c.a JOIN res_records y ON y.rid = c.b
     WHERE x.src = y.src AND x.world_id = y.world_id AND x.wm // 1440 = y.wm // 1440
       AND abs(x.wm - y.wm) <= {max_dt}
