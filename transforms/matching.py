@@ -15,8 +15,10 @@ traps):
 - different fellowships never meet (fellowship is part of every blocking key);
 - one source lists a meeting once: two records of the same source never match, unless the source lists one
   meeting twice — the same ``record_hash``, the same group id (world id) on the same day within 30 minutes,
-  or the same everything (name, time, place, venue, types, conference): ``duplicate_listing`` edges, which
-  publish one meeting and are counted on the source's report line;
+  or the same everything (time, place, venue, types, languages, attendance, conference, notes, and the name or
+  one name inside the other — "Uno y los que Siguen" and "Grupo Uno y los que Siguen"): ``duplicate_listing``
+  edges, which publish one meeting and are counted on the source's report line; concurrent meetings of one
+  group at one place (a beginners' meeting beside the main one) differ in their formats or notes and stay;
 - the same church hosts many meetings: a shared place needs the time to agree (±15–30 min) *and* the name;
 - online meetings match on the conference id, which also vetoes a match when both ids differ.
 """
@@ -138,7 +140,7 @@ WITH names AS (
            n.name_key, nullif(g.group_key, n.name_key) AS group_key, s.street_key, u.venue_key, c.city_key,
            nullif(trim(v.postal_code), '') AS postal,
            coalesce(v.country, '') AS country,
-           v.region_code, v.timezone, w.world_id,
+           v.region_code, v.timezone, w.world_id, hash(v.notes, v.location_notes) AS notes_hash,
            CASE WHEN regexp_full_match(v.source_key, '{slug}') AND NOT regexp_full_match(v.source_key, '{hashed}')
                 THEN regexp_replace(v.source_key, '-[0-9]+$', '') END AS slug,
            CASE WHEN v.geo_precision = 'rooftop' AND v.attendance <> 'online'
@@ -348,7 +350,7 @@ SELECT a, b, arg_min(reasons, priority) AS reasons FROM (
     FROM res_records WHERE record_hash IS NOT NULL
     UNION ALL
     SELECT min(rid) OVER (PARTITION BY src, fellowship, wm, name_key, street_key, city_key, venue_key,
-                                       list_sort(types), languages, room, dial_room, attendance) AS a,
+                                       list_sort(types), languages, room, dial_room, attendance, notes_hash) AS a,
            rid AS b, 'duplicate_listing: same everything' AS reasons, 2 AS priority
     FROM res_records
     UNION ALL
@@ -359,6 +361,7 @@ SELECT a, b, arg_min(reasons, priority) AS reasons FROM (
       AND x.venue_key IS NOT DISTINCT FROM y.venue_key AND list_sort(x.types) = list_sort(y.types)
       AND x.languages = y.languages AND x.attendance = y.attendance
       AND x.room IS NOT DISTINCT FROM y.room AND x.dial_room IS NOT DISTINCT FROM y.dial_room
+      AND x.notes_hash = y.notes_hash
       AND (list_has_all(x.name_tokens, y.name_tokens) OR list_has_all(y.name_tokens, x.name_tokens))
     UNION ALL
     SELECT c.a, c.b, 'duplicate_listing: same world id ' || x.world_id || ', Δt=' || abs(x.wm - y.wm), 4
