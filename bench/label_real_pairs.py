@@ -31,8 +31,10 @@ twice).
   name, place, time and formats → ``match`` (listed twice);
 - the same name at another place → ``no_match`` when the cities differ, ``unsure`` in the same city (a move).
 
-``unsure`` pairs count neither as a miss nor as a false merge. The file is reviewed by hand after it is
-built: ``note`` holds the corrections made by reading the listings.
+Inside one source, listings that agree on all of that but whose notes differ are ``unsure`` (a second room
+or a copy?), or ``no_match`` when the notes name other weeks of the month ("1st Saturday", "3rd Saturday").
+``unsure`` pairs count neither as a miss nor as a false merge. Pairs the rules cannot tell were read by hand:
+``OVERRIDES``.
 """
 
 from __future__ import annotations
@@ -51,6 +53,19 @@ EDITIONS = {frozenset({"sanjose-aa", "sanjose-wp-aa"})}
 """Source pairs that are two editions of one intergroup's list, years apart."""
 STOP = {"the", "a", "an", "of", "and", "group", "grp", "meeting", "mtg", "aa", "na", "al", "anon", "online",
         "in", "person", "hybrid", "virtual", "zoom"}  # fmt: skip
+_WEEK_OF_MONTH = re.compile(
+    r"\b([1-5]|first|second|third|fourth|fifth|last)\s*(?:st|nd|rd|th)?\s+"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day",
+    re.IGNORECASE,
+)
+OVERRIDES = {
+    ("nyc-aa/h-mxlym7tsxr4rxu3u", "nyc-aa/h-y34ekipd4nae22jl"): (
+        "match",
+        "the source lists one meeting twice: the notes differ only in spelling the same cross streets "
+        '("Betw Signs Rd and Rockland Ave." / "between Signs Rd and Rockland Ave"); read by hand',
+    ),
+}
+"""Pairs decided by reading the listings where the rules above cannot tell."""
 COLUMNS = ("a", "b", "decision", "kind", "reason", "a_listing", "b_listing", "note")
 
 NET_SQL = """
@@ -166,6 +181,15 @@ def judge(x: dict, y: dict, dt: int, peers: dict[tuple[str, str, str], list[tupl
                         f"formats {'/'.join(x['types'] or ['none'])} vs {'/'.join(y['types'] or ['none'])}"
                     ),
                 )
+            if (x["notes"], x["location_notes"]) != (y["notes"], y["location_notes"]):
+                override = OVERRIDES.get((f"{x['source_id']}/{x['source_key']}", f"{y['source_id']}/{y['source_key']}"))
+                if override:
+                    return override[0], kind, override[1]
+                weeks = [_WEEK_OF_MONTH.findall(r["notes"] or "") for r in (x, y)]
+                if weeks[0] != weeks[1] and all(weeks):
+                    return "no_match", "hard_negative", "one meeting a month each, on other weeks (the notes say)"
+                return "unsure", kind, ("same name, place, time and formats, other notes or room (a second room, "
+                                        "or a copy?)")  # fmt: skip
             return "match", kind, "the source lists one meeting twice: same name, place, time and formats"
         if names:
             for a, b, d in ((x, y, dt), (y, x, dt)):

@@ -45,6 +45,10 @@ AROUND_M = 300
 """Within this distance, the same name at the same minute is the same meeting (a re-geocoded address)."""
 FAR_M = 1000
 """The same street line this far apart, or in another city without the same postal code, is another town's."""
+GROUP_NAME_JW = 0.7
+"""A listing's group name equal to the other's meeting name stands for the name only when the two names are
+alike this much (NY Intergroup's page: "Citikorp" of the "CITY GROUP"); a group's other meeting in the same
+room at the same time has a name of its own."""
 DISTINCT_NAME_MAX_TIMES = 7
 """A name held at more distinct week times than a daily meeting has is generic ("Big Book Study")."""
 
@@ -140,7 +144,8 @@ WITH names AS (
            n.name_key, nullif(g.group_key, n.name_key) AS group_key, s.street_key, u.venue_key, c.city_key,
            nullif(trim(v.postal_code), '') AS postal,
            coalesce(v.country, '') AS country,
-           v.region_code, v.timezone, w.world_id, hash(v.notes, v.location_notes) AS notes_hash,
+           v.region_code, v.timezone, w.world_id,
+           hash(v.notes, v.location_notes, v.frequency, v.weeks_of_month) AS detail_hash,
            CASE WHEN regexp_full_match(v.source_key, '{slug}') AND NOT regexp_full_match(v.source_key, '{hashed}')
                 THEN regexp_replace(v.source_key, '-[0-9]+$', '') END AS slug,
            CASE WHEN v.geo_precision = 'rooftop' AND v.attendance <> 'online'
@@ -251,7 +256,8 @@ WITH pairs AS (
                AS number_conflict,
            len(x.languages) > 0 AND len(y.languages) > 0 AND NOT list_has_any(x.languages, y.languages)
                AS language_conflict,
-           coalesce(x.group_key = y.name_key OR x.name_key = y.group_key, FALSE) AS same_group_name,
+           coalesce(x.group_key = y.name_key OR x.name_key = y.group_key, FALSE)
+               AND jaro_winkler_similarity(x.name_key, y.name_key) >= {group_name_jw} AS same_group_name,
            x.name_key AS x_name, y.name_key AS y_name, x.name_tokens AS x_tokens, y.name_tokens AS y_tokens,
            x.street_key AS x_street, y.street_key AS y_street, x.types AS x_types, y.types AS y_types
     FROM res_candidates c
@@ -350,7 +356,7 @@ SELECT a, b, arg_min(reasons, priority) AS reasons FROM (
     FROM res_records WHERE record_hash IS NOT NULL
     UNION ALL
     SELECT min(rid) OVER (PARTITION BY src, fellowship, wm, name_key, street_key, city_key, venue_key,
-                                       list_sort(types), languages, room, dial_room, attendance, notes_hash) AS a,
+                                       list_sort(types), languages, room, dial_room, attendance, detail_hash) AS a,
            rid AS b, 'duplicate_listing: same everything' AS reasons, 2 AS priority
     FROM res_records
     UNION ALL
@@ -359,9 +365,10 @@ SELECT a, b, arg_min(reasons, priority) AS reasons FROM (
     WHERE x.src = y.src AND x.wm = y.wm AND x.street_key IS NOT NULL
       AND x.street_key = y.street_key AND x.city_key IS NOT DISTINCT FROM y.city_key
       AND x.venue_key IS NOT DISTINCT FROM y.venue_key AND list_sort(x.types) = list_sort(y.types)
-      AND x.languages = y.languages AND x.attendance = y.attendance
+      AND (x.languages = y.languages OR len(x.languages) = 0 OR len(y.languages) = 0)
+      AND x.attendance = y.attendance
       AND x.room IS NOT DISTINCT FROM y.room AND x.dial_room IS NOT DISTINCT FROM y.dial_room
-      AND x.notes_hash = y.notes_hash
+      AND x.detail_hash = y.detail_hash
       AND (list_has_all(x.name_tokens, y.name_tokens) OR list_has_all(y.name_tokens, x.name_tokens))
     UNION ALL
     SELECT c.a, c.b, 'duplicate_listing: same world id ' || x.world_id || ', Δt=' || abs(x.wm - y.wm), 4
@@ -445,7 +452,7 @@ def score_pairs(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         CANDIDATES_SQL.format(bucket=BUCKET_MIN, buckets=WEEK_MIN // BUCKET_MIN, week=WEEK_MIN, max_dt=MAX_DT_MIN)
     )
-    con.execute(FEATURES_SQL.format(week=WEEK_MIN, around=AROUND_M))
+    con.execute(FEATURES_SQL.format(week=WEEK_MIN, around=AROUND_M, group_name_jw=GROUP_NAME_JW))
     con.execute(RULES_SQL.format(near=NEAR_M, around=AROUND_M, far=FAR_M))
     con.execute(DUPLICATES_SQL.format(max_dt=MAX_DT_MIN))
 
