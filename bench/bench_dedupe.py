@@ -52,7 +52,12 @@ def real_set() -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="bench-dedupe-real-") as home:
         server, url = demo.start()
         env = {k: v for k, v in os.environ.items() if not k.startswith("CLEARINGHOUSE_")}
-        env.update(CLEARINGHOUSE_HOME=home, CLEARINGHOUSE_DEMO_URL=url)
+        env.update(
+            CLEARINGHOUSE_HOME=home,
+            CLEARINGHOUSE_DEMO_URL=url,
+            CLEARINGHOUSE_MIN_DELAY_S="0",
+            CLEARINGHOUSE_ALLOW_PRIVATE_ADDRESSES="true",
+        )  # the snapshot server is on 127.0.0.1, as in make run
         try:
             subprocess.run([sys.executable, "-m", "clearinghouse.cli", "run"], env=env, check=True,
                            capture_output=True)  # fmt: skip
