@@ -26,6 +26,7 @@ traps):
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -182,35 +183,40 @@ SELECT b.*,
 FROM base b JOIN distinct_names d ON d.fellowship IS NOT DISTINCT FROM b.fellowship AND d.name_key = b.name_key
 """
 
+KEY_TEXT_SQL = """
+SELECT rid, wm, fellowship, 'c:' || room AS k FROM res_records WHERE room IS NOT NULL
+UNION ALL
+SELECT rid, wm, fellowship, 'c:' || dial_room FROM res_records WHERE dial_room IS NOT NULL
+UNION ALL
+SELECT rid, wm, fellowship, 'p:' || country || ':' || postal FROM res_records WHERE has_place AND postal IS NOT NULL
+UNION ALL
+SELECT rid, wm, fellowship, 's:' || street_key FROM res_records WHERE street_key IS NOT NULL
+UNION ALL
+SELECT rid, wm, fellowship, 'h:' || house || ':' || coalesce(city_key, postal, '')
+FROM res_records WHERE house <> ''
+UNION ALL
+SELECT rid, wm, fellowship, 'v:' || venue_key || ':' || city_key
+FROM res_records WHERE has_place AND venue_key IS NOT NULL AND city_key IS NOT NULL
+UNION ALL
+SELECT rid, wm, fellowship, 'sn:' || street_name || ':' || name_key
+FROM res_records WHERE street_name IS NOT NULL AND distinct_name
+UNION ALL
+SELECT rid, wm, fellowship, 'w:' || world_id FROM res_records WHERE world_id IS NOT NULL
+UNION ALL
+SELECT rid, wm, fellowship, 'l:' || slug FROM res_records WHERE slug IS NOT NULL
+UNION ALL
+SELECT rid, wm, fellowship, 'g:' || floor(lat / {cell})::BIGINT || ':' || floor(lon / {cell})::BIGINT
+FROM res_records WHERE lat IS NOT NULL
+UNION ALL
+SELECT rid, wm, fellowship, 'n:' || name_key FROM res_records WHERE NOT has_place AND distinct_name
+"""
+"""Every blocking key of every record, as text: ``c:`` conference room, ``p:`` postal code, ``s:`` street line,
+``h:`` house number and locality, ``v:`` venue and locality, ``sn:`` street name and distinctive name, ``w:``
+world id, ``l:`` slug, ``g:`` coordinate cell, ``n:`` distinctive name of a meeting without a place."""
+
 KEYS_SQL = """
 CREATE OR REPLACE TEMP TABLE res_keys AS
-SELECT rid, wm, hash(fellowship, k) AS k FROM (
-    SELECT rid, wm, fellowship, 'c:' || room AS k FROM res_records WHERE room IS NOT NULL
-    UNION ALL
-    SELECT rid, wm, fellowship, 'c:' || dial_room FROM res_records WHERE dial_room IS NOT NULL
-    UNION ALL
-    SELECT rid, wm, fellowship, 'p:' || country || ':' || postal FROM res_records WHERE has_place AND postal IS NOT NULL
-    UNION ALL
-    SELECT rid, wm, fellowship, 's:' || street_key FROM res_records WHERE street_key IS NOT NULL
-    UNION ALL
-    SELECT rid, wm, fellowship, 'h:' || house || ':' || coalesce(city_key, postal, '')
-    FROM res_records WHERE house <> ''
-    UNION ALL
-    SELECT rid, wm, fellowship, 'v:' || venue_key || ':' || city_key
-    FROM res_records WHERE has_place AND venue_key IS NOT NULL AND city_key IS NOT NULL
-    UNION ALL
-    SELECT rid, wm, fellowship, 'sn:' || street_name || ':' || name_key
-    FROM res_records WHERE street_name IS NOT NULL AND distinct_name
-    UNION ALL
-    SELECT rid, wm, fellowship, 'w:' || world_id FROM res_records WHERE world_id IS NOT NULL
-    UNION ALL
-    SELECT rid, wm, fellowship, 'l:' || slug FROM res_records WHERE slug IS NOT NULL
-    UNION ALL
-    SELECT rid, wm, fellowship, 'g:' || floor(lat / {cell})::BIGINT || ':' || floor(lon / {cell})::BIGINT
-    FROM res_records WHERE lat IS NOT NULL
-    UNION ALL
-    SELECT rid, wm, fellowship, 'n:' || name_key FROM res_records WHERE NOT has_place AND distinct_name
-)
+SELECT rid, wm, hash(fellowship, k) AS k FROM ({key_text})
 """
 
 CANDIDATES_SQL = """
@@ -263,7 +269,7 @@ WITH pairs AS (
     FROM res_candidates c
     JOIN res_records x ON x.rid = c.a
     JOIN res_records y ON y.rid = c.b
-    WHERE x.src <> y.src
+    WHERE x.src <> y.src OR {every_pair}
 )
 SELECT * EXCLUDE (x_name, y_name, x_tokens, y_tokens, x_street, y_street, x_types, y_types),
        jaro_winkler_similarity(x_name, y_name) AS name_jw,
@@ -277,7 +283,7 @@ SELECT * EXCLUDE (x_name, y_name, x_tokens, y_tokens, x_street, y_street, x_type
             ELSE len(list_intersect(x_types, y_types)) / len(list_distinct(list_concat(x_types, y_types)))
        END AS type_overlap
 FROM pairs
-WHERE coalesce(same_conference OR same_world_id OR same_slug, FALSE) OR both_unplaced
+WHERE {every_pair} OR coalesce(same_conference OR same_world_id OR same_slug, FALSE) OR both_unplaced
    OR (both_placed AND coalesce(same_street OR same_house OR same_street_name OR dist_m <= {around}
                                 OR (venue_sim >= 0.93 AND (same_city OR same_postal)), FALSE))
 """
@@ -324,10 +330,7 @@ FROM judged
 """
 
 EDGES_SQL = """
-SELECT a, b,
-    round(least(1.0, 0.42 * name_sim + 0.23 * (1 - dt / {max_dt}) + 0.05 * coalesce(type_overlap, 0.5)
-          + CASE WHEN same_conference OR same_world_id THEN 0.3 WHEN same_place THEN 0.3
-                 WHEN same_venue_name OR same_slug THEN 0.2 WHEN nearby THEN 0.15 ELSE 0.1 END), 3) AS score,
+SELECT a, b, {score} AS score,
     concat_ws(', ',
         CASE WHEN same_conference THEN 'same_' || coalesce(provider, 'conference') || '_id' END,
         CASE WHEN same_world_id THEN 'same_world_id' END,
@@ -345,6 +348,13 @@ FROM res_scored WHERE rule IS NOT NULL
 UNION ALL
 SELECT a, b, 1.0, reasons, TRUE FROM res_duplicates
 """
+
+SCORE_SQL = """
+round(least(1.0, 0.42 * name_sim + 0.23 * (1 - dt / {max_dt}) + 0.05 * coalesce(type_overlap, 0.5)
+      + CASE WHEN same_conference OR same_world_id THEN 0.3 WHEN same_place THEN 0.3
+             WHEN same_venue_name OR same_slug THEN 0.2 WHEN nearby THEN 0.15 ELSE 0.1 END), 3)
+"""
+"""A link's score, 0–1: name, time, formats and the strongest shared evidence (a tie-break between links)."""
 
 # A source that lists one meeting twice: the same bytes, the same group id (world id) on the same day within
 # 30 minutes, or the same everything a listing says about the meeting. Its listings become one meeting.
@@ -446,14 +456,19 @@ def prepare(con: duckdb.DuckDBPyConnection) -> int:
     return con.sql("SELECT count(*) FROM res_records").fetchall()[0][0]
 
 
+def _features(con: duckdb.DuckDBPyConnection, every_pair: bool) -> None:
+    flag = "TRUE" if every_pair else "FALSE"
+    con.execute(FEATURES_SQL.format(week=WEEK_MIN, around=AROUND_M, group_name_jw=GROUP_NAME_JW, every_pair=flag))
+    con.execute(RULES_SQL.format(near=NEAR_M, around=AROUND_M, far=FAR_M))
+
+
 def score_pairs(con: duckdb.DuckDBPyConnection) -> None:
     """``res_candidates`` (blocking) → ``res_features`` → ``res_scored`` (with the rule or veto of each pair)."""
-    con.execute(KEYS_SQL.format(cell=GEO_CELL_DEG))
+    con.execute(KEYS_SQL.format(key_text=KEY_TEXT_SQL.format(cell=GEO_CELL_DEG)))
     con.execute(
         CANDIDATES_SQL.format(bucket=BUCKET_MIN, buckets=WEEK_MIN // BUCKET_MIN, week=WEEK_MIN, max_dt=MAX_DT_MIN)
     )
-    con.execute(FEATURES_SQL.format(week=WEEK_MIN, around=AROUND_M, group_name_jw=GROUP_NAME_JW))
-    con.execute(RULES_SQL.format(near=NEAR_M, around=AROUND_M, far=FAR_M))
+    _features(con, every_pair=False)
     con.execute(DUPLICATES_SQL.format(max_dt=MAX_DT_MIN))
 
 
@@ -461,7 +476,39 @@ def match(con: duckdb.DuckDBPyConnection) -> pa.Table:
     """Matching pairs (``a``, ``b`` record ids, ``score`` 0–1, ``reasons`` text, ``same_listing``: two
     listings of one meeting in one source) of the prepared records."""
     score_pairs(con)
-    edges = con.sql(EDGES_SQL.format(max_dt=MAX_DT_MIN)).to_arrow_table()
+    edges = con.sql(EDGES_SQL.format(score=SCORE_SQL.format(max_dt=MAX_DT_MIN))).to_arrow_table()
     for table in ("res_keys", "res_candidates", "res_features", "res_scored", "res_duplicates"):
         con.execute(f"DROP TABLE {table}")
     return edges
+
+
+def explain_pairs(con: duckdb.DuckDBPyConnection, pairs: list[tuple[int, int]]) -> list[dict[str, Any]]:
+    """Why each pair of prepared records (``rid``) is or is not linked: the blocking keys each has and which
+    they share, whether blocking makes them candidates (a shared key within ±30 minutes of the week), the
+    comparisons, the veto, the rule and the score — computed for the pair even where blocking or the
+    cheap filter would have dropped it. Run after ``prepare`` over every current record (whether a name is
+    distinctive depends on all of them)."""
+    wanted = sorted({rid for pair in pairs for rid in pair})
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE res_candidates AS SELECT * FROM (VALUES "
+        + ", ".join(f"({min(a, b)}, {max(a, b)})" for a, b in pairs)
+        + ") AS p(a, b)"
+    )
+    _features(con, every_pair=True)
+    keys: dict[int, list[str]] = {rid: [] for rid in wanted}
+    text = KEY_TEXT_SQL.format(cell=GEO_CELL_DEG)
+    for rid, key in con.sql(f"SELECT rid, k FROM ({text}) WHERE rid IN ({', '.join(map(str, wanted))})").fetchall():
+        keys[rid].append(key)
+    rows = (
+        con.sql(f"SELECT *, {SCORE_SQL.format(max_dt=MAX_DT_MIN)} AS score FROM res_scored")
+        .to_arrow_table()
+        .to_pylist()
+    )
+    by_pair = {(r["a"], r["b"]): r for r in rows}
+    out = []
+    for a, b in pairs:
+        row = by_pair[(min(a, b), max(a, b))]
+        shared = sorted(set(keys[a]) & set(keys[b]))
+        out.append({"keys_a": sorted(set(keys[a])), "keys_b": sorted(set(keys[b])), "shared_keys": shared,
+                    "candidate": bool(shared) and row["dt"] <= MAX_DT_MIN, **row})  # fmt: skip
+    return out
