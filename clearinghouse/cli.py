@@ -244,8 +244,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     out = Console()
     with duckdb.connect(str(settings().warehouse_path), read_only=True) as con:
         sections = (
-            ("reconciliation", ("source", "parsed", "normalized", "quarantined", "balanced"),
+            ("reconciliation (listed twice: records that repeat a meeting the source already lists, published "
+             "once — tell the source)", ("source", "parsed", "normalized", "quarantined", "balanced", "listed twice"),
              operator_report.reconciliation),
+            ("meetings a source lists twice", ("source", "meeting", "source keys", "why one meeting"),
+             operator_report.listed_twice),
             ("quarantine reasons", ("source", "reason", "records", "example value"),
              operator_report.quarantine_reasons),
             ("what the sources said", ("source", "records", "address_unparsed", "end given", "end by duration",
