@@ -19,8 +19,14 @@ traps):
   one name inside the other — "Uno y los que Siguen" and "Grupo Uno y los que Siguen"): ``duplicate_listing``
   edges, which publish one meeting and are counted on the source's report line; concurrent meetings of one
   group at one place (a beginners' meeting beside the main one) differ in their formats or notes and stay;
-- the same church hosts many meetings: a shared place needs the time to agree (±15–30 min) *and* the name;
+- the same church hosts many meetings: a shared place needs the time to agree (±15–30 min) *and* the name
+  (a listing's group name stands for its name when the two names are alike: "Citikorp" of the "CITY GROUP");
+  a street name without the house number needs the locality, the same minute and a distinctive, equal name;
+- identifiers that travel: the same world id on the same day within 15 minutes is one meeting; the same slug
+  (two feeds of one intergroup) within 15 minutes at the same place, venue or locality, or 30 at one place;
 - online meetings match on the conference id, which also vetoes a match when both ids differ.
+
+``explain_pairs`` answers for one pair what blocking, the comparisons, the vetoes and the rules say.
 """
 
 from __future__ import annotations
