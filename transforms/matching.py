@@ -23,7 +23,8 @@ traps):
   (a listing's group name stands for its name when the two names are alike: "Citikorp" of the "CITY GROUP");
   a street name without the house number needs the locality, the same minute and a distinctive, equal name;
 - identifiers that travel: the same world id on the same day within 15 minutes is one meeting; the same slug
-  (two feeds of one intergroup) within 15 minutes at the same place, venue or locality, or 30 at one place;
+  (two feeds of one intergroup) within 15 minutes at the same place, venue or locality, or 30 at one place —
+  never for meetings without a place (other intergroups' online meetings share generic slugs);
 - online meetings match on the conference id, which also vetoes a match when both ids differ.
 
 ``explain_pairs`` answers for one pair what blocking, the comparisons, the vetoes and the rules say.
@@ -204,12 +205,13 @@ UNION ALL
 SELECT rid, wm, fellowship, 'v:' || venue_key || ':' || city_key
 FROM res_records WHERE has_place AND venue_key IS NOT NULL AND city_key IS NOT NULL
 UNION ALL
-SELECT rid, wm, fellowship, 'sn:' || street_name || ':' || name_key
-FROM res_records WHERE street_name IS NOT NULL AND distinct_name
+SELECT rid, wm, fellowship, 'sn:' || street_name || ':' || name_key || ':' || city_key
+FROM res_records WHERE street_name IS NOT NULL AND distinct_name AND city_key IS NOT NULL
 UNION ALL
 SELECT rid, wm, fellowship, 'w:' || world_id FROM res_records WHERE world_id IS NOT NULL
 UNION ALL
-SELECT rid, wm, fellowship, 'l:' || slug FROM res_records WHERE slug IS NOT NULL
+SELECT rid, wm, fellowship, 'l:' || slug || ':' || coalesce(city_key, postal, '')
+FROM res_records WHERE slug IS NOT NULL
 UNION ALL
 SELECT rid, wm, fellowship, 'g:' || floor(lat / {cell})::BIGINT || ':' || floor(lon / {cell})::BIGINT
 FROM res_records WHERE lat IS NOT NULL
@@ -217,8 +219,9 @@ UNION ALL
 SELECT rid, wm, fellowship, 'n:' || name_key FROM res_records WHERE NOT has_place AND distinct_name
 """
 """Every blocking key of every record, as text: ``c:`` conference room, ``p:`` postal code, ``s:`` street line,
-``h:`` house number and locality, ``v:`` venue and locality, ``sn:`` street name and distinctive name, ``w:``
-world id, ``l:`` slug, ``g:`` coordinate cell, ``n:`` distinctive name of a meeting without a place."""
+``h:`` house number and locality, ``v:`` venue and locality, ``sn:`` street name, distinctive name and
+locality, ``w:`` world id, ``l:`` slug and locality (generic slugs such as "big-book-study" repeat from feed to
+feed across the country), ``g:`` coordinate cell, ``n:`` distinctive name of a meeting without a place."""
 
 KEYS_SQL = """
 CREATE OR REPLACE TEMP TABLE res_keys AS
@@ -320,8 +323,7 @@ SELECT *,
         WHEN same_conference AND name_sim >= 0.8 THEN 'same_conference_id'
         WHEN same_world_id AND dt <= 15 THEN 'same_world_id'
         WHEN same_slug AND dt <= 15
-             AND (same_place OR same_venue_name OR nearby OR (same_locality AND name_sim >= 0.5)
-                  OR (both_unplaced AND same_region)) THEN 'same_slug'
+             AND (same_place OR same_venue_name OR nearby OR (same_locality AND name_sim >= 0.5)) THEN 'same_slug'
         WHEN same_slug AND both_placed AND same_place THEN 'same_slug'
         WHEN both_placed AND same_place AND dt <= 15 AND name_sim >= 0.75 THEN 'same_place'
         WHEN both_placed AND same_place AND name_edit >= 0.85 THEN 'same_place'
