@@ -191,32 +191,33 @@ FROM base b JOIN distinct_names d ON d.fellowship IS NOT DISTINCT FROM b.fellows
 """
 
 KEY_TEXT_SQL = """
-SELECT rid, wm, fellowship, 'c:' || room AS k FROM res_records WHERE room IS NOT NULL
+SELECT rid, src, wm, fellowship, 'c:' || room AS k FROM res_records WHERE room IS NOT NULL
 UNION ALL
-SELECT rid, wm, fellowship, 'c:' || dial_room FROM res_records WHERE dial_room IS NOT NULL
+SELECT rid, src, wm, fellowship, 'c:' || dial_room FROM res_records WHERE dial_room IS NOT NULL
 UNION ALL
-SELECT rid, wm, fellowship, 'p:' || country || ':' || postal FROM res_records WHERE has_place AND postal IS NOT NULL
+SELECT rid, src, wm, fellowship, 'p:' || country || ':' || postal
+FROM res_records WHERE has_place AND postal IS NOT NULL
 UNION ALL
-SELECT rid, wm, fellowship, 's:' || street_key FROM res_records WHERE street_key IS NOT NULL
+SELECT rid, src, wm, fellowship, 's:' || street_key FROM res_records WHERE street_key IS NOT NULL
 UNION ALL
-SELECT rid, wm, fellowship, 'h:' || house || ':' || coalesce(city_key, postal, '')
+SELECT rid, src, wm, fellowship, 'h:' || house || ':' || coalesce(city_key, postal, '')
 FROM res_records WHERE house <> ''
 UNION ALL
-SELECT rid, wm, fellowship, 'v:' || venue_key || ':' || city_key
+SELECT rid, src, wm, fellowship, 'v:' || venue_key || ':' || city_key
 FROM res_records WHERE has_place AND venue_key IS NOT NULL AND city_key IS NOT NULL
 UNION ALL
-SELECT rid, wm, fellowship, 'sn:' || street_name || ':' || name_key || ':' || city_key
+SELECT rid, src, wm, fellowship, 'sn:' || street_name || ':' || name_key || ':' || city_key
 FROM res_records WHERE street_name IS NOT NULL AND distinct_name AND city_key IS NOT NULL
 UNION ALL
-SELECT rid, wm, fellowship, 'w:' || world_id FROM res_records WHERE world_id IS NOT NULL
+SELECT rid, src, wm, fellowship, 'w:' || world_id FROM res_records WHERE world_id IS NOT NULL
 UNION ALL
-SELECT rid, wm, fellowship, 'l:' || slug || ':' || coalesce(city_key, postal, '')
+SELECT rid, src, wm, fellowship, 'l:' || slug || ':' || coalesce(city_key, postal, '')
 FROM res_records WHERE slug IS NOT NULL
 UNION ALL
-SELECT rid, wm, fellowship, 'g:' || floor(lat / {cell})::BIGINT || ':' || floor(lon / {cell})::BIGINT
+SELECT rid, src, wm, fellowship, 'g:' || floor(lat / {cell})::BIGINT || ':' || floor(lon / {cell})::BIGINT
 FROM res_records WHERE lat IS NOT NULL
 UNION ALL
-SELECT rid, wm, fellowship, 'n:' || name_key FROM res_records WHERE NOT has_place AND distinct_name
+SELECT rid, src, wm, fellowship, 'n:' || name_key FROM res_records WHERE NOT has_place AND distinct_name
 """
 """Every blocking key of every record, as text: ``c:`` conference room, ``p:`` postal code, ``s:`` street line,
 ``h:`` house number and locality, ``v:`` venue and locality, ``sn:`` street name, distinctive name and
@@ -225,15 +226,15 @@ feed across the country), ``g:`` coordinate cell, ``n:`` distinctive name of a m
 
 KEYS_SQL = """
 CREATE OR REPLACE TEMP TABLE res_keys AS
-SELECT rid, wm, hash(fellowship, k) AS k FROM ({key_text})
+SELECT rid, src, wm, hash(fellowship, k) AS k FROM ({key_text})
 """
 
 CANDIDATES_SQL = """
 CREATE OR REPLACE TEMP TABLE res_candidates AS
-SELECT DISTINCT a.rid AS a, b.rid AS b
-FROM (SELECT rid, wm, k, ((wm // {bucket}) + d + {buckets}) % {buckets} AS bucket
+SELECT DISTINCT a.rid AS a, b.rid AS b, a.src = b.src AS same_source
+FROM (SELECT rid, src, wm, k, ((wm // {bucket}) + d + {buckets}) % {buckets} AS bucket
       FROM res_keys, (VALUES (-1), (0), (1)) AS shift(d)) a
-JOIN (SELECT rid, wm, k, wm // {bucket} AS bucket FROM res_keys) b
+JOIN (SELECT rid, src, wm, k, wm // {bucket} AS bucket FROM res_keys) b
   ON a.k = b.k AND a.bucket = b.bucket AND a.rid < b.rid
 WHERE least(abs(a.wm - b.wm), {week} - abs(a.wm - b.wm)) <= {max_dt}
 """
@@ -271,14 +272,15 @@ WITH pairs AS (
                AS number_conflict,
            len(x.languages) > 0 AND len(y.languages) > 0 AND NOT list_has_any(x.languages, y.languages)
                AS language_conflict,
-           coalesce(x.group_key = y.name_key OR x.name_key = y.group_key, FALSE)
-               AND jaro_winkler_similarity(x.name_key, y.name_key) >= {group_name_jw} AS same_group_name,
+           CASE WHEN x.group_key = y.name_key OR x.name_key = y.group_key
+                THEN jaro_winkler_similarity(x.name_key, y.name_key) >= {group_name_jw} ELSE FALSE END
+               AS same_group_name,
            x.name_key AS x_name, y.name_key AS y_name, x.name_tokens AS x_tokens, y.name_tokens AS y_tokens,
            x.street_key AS x_street, y.street_key AS y_street, x.types AS x_types, y.types AS y_types
     FROM res_candidates c
     JOIN res_records x ON x.rid = c.a
     JOIN res_records y ON y.rid = c.b
-    WHERE x.src <> y.src OR {every_pair}
+    WHERE NOT c.same_source OR {every_pair}
 )
 SELECT * EXCLUDE (x_name, y_name, x_tokens, y_tokens, x_street, y_street, x_types, y_types),
        jaro_winkler_similarity(x_name, y_name) AS name_jw,
@@ -379,8 +381,9 @@ SELECT a, b, arg_min(reasons, priority) AS reasons FROM (
     FROM res_records
     UNION ALL
     SELECT c.a, c.b, 'duplicate_listing: same everything, one name inside the other', 3
-    FROM res_candidates c JOIN res_records x ON x.rid = c.a JOIN res_records y ON y.rid = c.b
-    WHERE x.src = y.src AND x.wm = y.wm AND x.street_key IS NOT NULL
+    FROM (SELECT a, b FROM res_candidates WHERE same_source) c
+    JOIN res_records x ON x.rid = c.a JOIN res_records y ON y.rid = c.b
+    WHERE x.wm = y.wm AND x.street_key IS NOT NULL
       AND x.street_key = y.street_key AND x.city_key IS NOT DISTINCT FROM y.city_key
       AND x.venue_key IS NOT DISTINCT FROM y.venue_key AND list_sort(x.types) = list_sort(y.types)
       AND (x.languages = y.languages OR len(x.languages) = 0 OR len(y.languages) = 0)
@@ -390,8 +393,9 @@ SELECT a, b, arg_min(reasons, priority) AS reasons FROM (
       AND (list_has_all(x.name_tokens, y.name_tokens) OR list_has_all(y.name_tokens, x.name_tokens))
     UNION ALL
     SELECT c.a, c.b, 'duplicate_listing: same world id ' || x.world_id || ', Δt=' || abs(x.wm - y.wm), 4
-    FROM res_candidates c JOIN res_records x ON x.rid = c.a JOIN res_records y ON y.rid = c.b
-    WHERE x.src = y.src AND x.world_id = y.world_id AND x.wm // 1440 = y.wm // 1440
+    FROM (SELECT a, b FROM res_candidates WHERE same_source) c
+    JOIN res_records x ON x.rid = c.a JOIN res_records y ON y.rid = c.b
+    WHERE x.world_id = y.world_id AND x.wm // 1440 = y.wm // 1440
       AND abs(x.wm - y.wm) <= {max_dt}
       AND NOT coalesce(x.room <> y.room OR x.audience <> y.audience, FALSE)
       AND NOT (len(x.languages) > 0 AND len(y.languages) > 0 AND NOT list_has_any(x.languages, y.languages))
@@ -498,9 +502,9 @@ def explain_pairs(con: duckdb.DuckDBPyConnection, pairs: list[tuple[int, int]]) 
     distinctive depends on all of them)."""
     wanted = sorted({rid for pair in pairs for rid in pair})
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE res_candidates AS SELECT * FROM (VALUES "
+        "CREATE OR REPLACE TEMP TABLE res_candidates AS SELECT p.a, p.b, x.src = y.src AS same_source FROM (VALUES "
         + ", ".join(f"({min(a, b)}, {max(a, b)})" for a, b in pairs)
-        + ") AS p(a, b)"
+        + ") AS p(a, b) JOIN res_records x ON x.rid = p.a JOIN res_records y ON y.rid = p.b"
     )
     _features(con, every_pair=True)
     keys: dict[int, list[str]] = {rid: [] for rid in wanted}
