@@ -17,6 +17,7 @@ times. Everything is seeded: the same base and seed give the same set.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import math
 import random
@@ -24,6 +25,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -403,4 +405,47 @@ def labeled_scores(predicted: set[tuple[str, str]], labels: list[dict[str, str]]
         "predicted_pairs": len(judged),
         "true_pairs": len(truth),
         "unsure_merged": len({pair for pair in predicted if pair in unsure}),
+    }
+
+
+REAL_PAIRS = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "dedup" / "demo_real_pairs.csv"
+"""The labelled real pairs of the demo data (``bench/label_real_pairs.py`` says how they were labelled)."""
+
+
+def real_pairs() -> list[dict[str, str]]:
+    with REAL_PAIRS.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def real_pair_scores(labels: list[dict[str, str]], meeting_of: dict[str, str]) -> dict[str, Any]:
+    """Pairwise precision and recall of a resolution on the labelled real pairs.
+
+    ``meeting_of``: ``"source_id/source_key"`` → meeting id. ``unsure`` pairs count neither way; a pair whose
+    listing is no longer current counts as not merged. Also: hard negatives merged, and recall per source pair.
+    """
+    merged = correct = true = hard = 0
+    per_pair: dict[str, list[int]] = {}
+    for row in labels:
+        if row["decision"] == "unsure":
+            continue
+        a, b = meeting_of.get(row["a"]), meeting_of.get(row["b"])
+        together = a is not None and a == b
+        if row["decision"] == "match":
+            key = " ↔ ".join(sorted({row["a"].split("/", 1)[0], row["b"].split("/", 1)[0]}))
+            counts = per_pair.setdefault(key, [0, 0])
+            counts[1] += 1
+            true += 1
+            if together:
+                counts[0] += 1
+                correct += 1
+        if together:
+            merged += 1
+            hard += row["decision"] == "no_match" and row["kind"] == "hard_negative"
+    return {
+        "precision": correct / merged if merged else 1.0,
+        "recall": correct / true if true else 1.0,
+        "true_pairs": true,
+        "merged_pairs": merged,
+        "hard_negatives_merged": hard,
+        "recall_by_source_pair": {k: (v[0], v[1]) for k, v in sorted(per_pair.items())},
     }

@@ -469,8 +469,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     out = Console()
     with duckdb.connect(str(settings().warehouse_path), read_only=True) as con:
         sections = (
-            ("reconciliation", ("source", "parsed", "normalized", "quarantined", "balanced"),
+            ("reconciliation (listed twice: records that repeat a meeting the source already lists, published "
+             "once — tell the source)", ("source", "parsed", "normalized", "quarantined", "balanced", "listed twice"),
              operator_report.reconciliation),
+            ("meetings a source lists twice", ("source", "meeting", "source keys", "why one meeting"),
+             operator_report.listed_twice),
             ("quarantine reasons", ("source", "reason", "records", "example value"),
              operator_report.quarantine_reasons),
             ("what the sources said", ("source", "records", "address_unparsed", "end given", "end by duration",
@@ -505,11 +508,16 @@ def cmd_airflow_pools(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    """Print the cluster behind a meeting id: member records, link scores and reasons, field winners, events."""
-    from transforms.explain import explain, render
+    """Print the cluster behind a meeting id: member records, link scores and reasons, field winners, events;
+    with ``--against``, why two meetings (or records ``source_id/source_key``) are or are not one."""
+    from transforms.explain import explain, explain_against, render, render_against
     from warehouse import db
 
     with db.connect(settings().warehouse_path, read_only=True) as con:
+        if args.against:
+            against = explain_against(con, args.meeting_id, args.against)
+            print(json.dumps(against, default=str, indent=2) if args.json else render_against(against))
+            return 0 if against["pairs"] else 1
         explanation = explain(con, args.meeting_id)
     print(json.dumps(explanation, default=str, indent=2) if args.json else render(explanation))
     return 0 if explanation["status"] != "unknown" else 1
@@ -604,7 +612,10 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--kind", required=True, help="html:<family>")
     new.set_defaults(func=cmd_sources_new)
     explain = sub.add_parser("explain", help="why a meeting is what it is: its records, links and sources")
-    explain.add_argument("meeting_id")
+    explain.add_argument("meeting_id", help="a meeting id (with --against also a record: SOURCE_ID/SOURCE_KEY)")
+    explain.add_argument("--against", metavar="B",
+                         help="why this meeting and B (a meeting id or SOURCE_ID/SOURCE_KEY) are or are not one: "
+                              "blocking keys, veto, rule, score")  # fmt: skip
     explain.add_argument("--json", action="store_true", help="print the explanation as JSON")
     explain.set_defaults(func=cmd_explain)
     serve_cmd = sub.add_parser("serve", help="serve the published releases read-only over HTTP (stable URLs, ETags)")

@@ -56,7 +56,7 @@ def cluster(
 ) -> np.ndarray:
     """Cluster label (smallest member) of each record.
 
-    ``a``, ``b``, ``score``: matching pairs; ``exact``: which pairs are exact duplicates inside one source;
+    ``a``, ``b``, ``score``: matching pairs; ``exact``: which pairs are two listings of one meeting inside one source;
     ``source``: an integer code (0 … sources − 1) of each record's source.
     """
     a = np.asarray(a, dtype=np.int64)

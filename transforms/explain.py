@@ -1,5 +1,6 @@
 """Why a meeting is what it is: its member records, the score and reasons of each link, the source each
-field came from and the merges and splits it went through (``clearinghouse explain MEETING_ID``)."""
+field came from and the merges and splits it went through (``clearinghouse explain MEETING_ID``); and why two
+meetings that look alike are not one (``clearinghouse explain A --against B``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any
 import duckdb
 
 from foundation.model import WEEKDAYS
+from transforms import matching
+from transforms.resolve import current_versions_sql
 from transforms.survivorship import RULES, SURVIVING_FIELDS
 
 RULE_OF = {f: r.rule for r in RULES for f in r.fields}
@@ -126,4 +129,119 @@ def render(explanation: dict[str, Any]) -> str:
             f"({e['records']} records)"
             for e in explanation["events"]
         )
+    return "\n".join(lines)
+
+
+# --- why two look-alike meetings are (not) one: ``clearinghouse explain A --against B`` -------------------
+
+_COMPARED = ("dt", "same_street", "similar_street", "same_street_name", "same_house", "dist_m", "venue_sim",
+             "same_city", "same_postal", "same_world_id", "same_slug", "same_conference", "name_sim",
+             "same_group_name", "type_overlap")  # fmt: skip
+
+
+def _records(con: duckdb.DuckDBPyConnection, ref: str) -> list[tuple[str, str]]:
+    """A meeting id's current records, or the record ``source_id/source_key`` names."""
+    if "/" not in ref:
+        return [
+            (s, k)
+            for s, k in con.sql(
+                """SELECT source_id, source_key FROM core.meeting_links l
+                   WHERE meeting_id = $id AND (source_id, source_key) IN (SELECT source_id, source_key FROM res_records)
+                   ORDER BY ALL""",
+                params={"id": ref},
+            ).fetchall()
+        ]
+    source_id, source_key = ref.split("/", 1)
+    return [(source_id, source_key)]
+
+
+def explain_against(con: duckdb.DuckDBPyConnection, a: str, b: str) -> dict[str, Any]:
+    """Why the meetings (or records) ``a`` and ``b`` are or are not one meeting, pair by pair of their
+    current records: blocking keys, candidate or not, comparisons, veto, rule, score, and where they are now.
+
+    ``a``, ``b``: a meeting id or ``source_id/source_key``. Matching runs again over every current record (on
+    temporary tables), so the answer is what the next resolution would decide.
+    """
+    sources = [s for (s,) in con.sql("SELECT source_id FROM ops.source_state WHERE current_fetch_id IS NOT NULL")
+               .fetchall()]  # fmt: skip
+    con.execute(f"CREATE OR REPLACE TEMP VIEW current_versions AS {current_versions_sql(sources)}")
+    try:
+        matching.prepare(con)
+        left, right = _records(con, a), _records(con, b)
+        rid = {
+            (s, k): (r, f)
+            for s, k, r, f in con.sql("SELECT source_id, source_key, rid, fellowship FROM res_records").fetchall()
+            if (s, k) in {*left, *right}
+        }
+        missing = [f"{s}/{k}" for s, k in (*left, *right) if (s, k) not in rid]
+        pairs = [(x, y) for x in left for y in right if x in rid and y in rid and x != y]
+        found = matching.explain_pairs(con, [(rid[x][0], rid[y][0]) for x, y in pairs]) if pairs else []
+        meeting_of = dict(
+            ((s, k), m)
+            for s, k, m in con.sql("SELECT source_id, source_key, meeting_id FROM core.meeting_links").fetchall()
+            if (s, k) in {*left, *right}
+        )
+    finally:
+        for (table,) in con.sql(
+            "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE 'res\\_%' ESCAPE '\\'"
+        ).fetchall():
+            con.execute(f"DROP TABLE {table}")
+        con.execute("DROP VIEW IF EXISTS current_versions")
+    out = []
+    for (x, y), row in zip(pairs, found, strict=True):
+        same_fellowship = rid[x][1] == rid[y][1]
+        together = meeting_of.get(x) is not None and meeting_of.get(x) == meeting_of.get(y)
+        if x[0] == y[0]:
+            verdict = ("one meeting: the source lists it twice" if together else
+                       "two listings of one source: joined only when the source lists one meeting twice (the same "
+                       "bytes, the same world id on the same day, or the same everything)")  # fmt: skip
+        elif not same_fellowship:
+            verdict = "different fellowships never merge"
+        elif not row["candidate"]:
+            verdict = (
+                "never compared: no blocking key in common"
+                if not row["shared_keys"]
+                else f"never compared: {row['dt']} minutes apart (blocking allows {matching.MAX_DT_MIN})"
+            )
+        elif row["veto"]:
+            verdict = f"compared, vetoed: {row['veto']}"
+        elif not row["rule"]:
+            verdict = "compared, no rule holds (see the comparisons)"
+        elif together:
+            verdict = f"one meeting: rule {row['rule']}"
+        else:
+            verdict = (f"rule {row['rule']} holds, but a meeting holds one listing per source: a stronger link "
+                       "of one of them won")  # fmt: skip
+        out.append({
+            "a": f"{x[0]}/{x[1]}", "b": f"{y[0]}/{y[1]}", "meeting_a": meeting_of.get(x),
+            "meeting_b": meeting_of.get(y), "together": together, "verdict": verdict,
+            "keys_a": row["keys_a"], "keys_b": row["keys_b"], "shared_keys": row["shared_keys"],
+            "candidate": row["candidate"] and same_fellowship, "veto": row["veto"], "rule": row["rule"],
+            "score": row["score"], "compared": {f: row[f] for f in _COMPARED},
+        })  # fmt: skip
+    return {"a": a, "b": b, "pairs": out, "not_current": missing}
+
+
+INDENT = " " * 8
+
+
+def render_against(explanation: dict[str, Any]) -> str:
+    """``explain_against`` as text for a terminal."""
+    lines = [f"{explanation['a']} against {explanation['b']}:"]
+    if not explanation["pairs"]:
+        lines.append("  no current records to compare")
+    for p in explanation["pairs"]:
+        lines.append(f"  {p['a']} ({p['meeting_a']}) ↔ {p['b']} ({p['meeting_b']}): {p['verdict']}")
+        lines.append(f"      shared blocking keys: {', '.join(p['shared_keys']) or 'none'}")
+        for side in ("a", "b"):
+            keys = ", ".join(p[f"keys_{side}"]) or "none"
+            first = f"      keys of {side}: "
+            lines.append(textwrap.fill(keys, width=110, initial_indent=first, subsequent_indent=INDENT))
+        compared = ", ".join(
+            f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in p["compared"].items() if v is not None
+        )
+        lines.append(textwrap.fill(compared, width=110, initial_indent="      compared: ", subsequent_indent=INDENT))
+        lines.append(f"      veto: {p['veto'] or 'none'} · rule: {p['rule'] or 'none'} · score {p['score']:.2f}")
+    if explanation["not_current"]:
+        lines.append(f"  not current (no version to compare): {', '.join(explanation['not_current'])}")
     return "\n".join(lines)

@@ -8,7 +8,9 @@ ZIP codes share (none for the states that span two, such as Florida or Texas: th
 ``data/us_counties.csv`` (Census FIPS) turns the table's county names into codes;
 ``data/region_timezones.csv`` names the zone of the provinces outside the US that have a single one.
 City names are compared after expanding the abbreviations listings use ("Mt. Kisco", "E White Plains",
-"Yorktown Hts"). Tables load once per process, on first use.
+"Yorktown Hts", "Bklyn"). The same table says which names are one place: "Manhattan" and "NYC" are names the
+Postal Service accepts for ZIP codes whose city is "New York" (``postal_city``). Tables load once per process,
+on first use.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ _WORDS = {
     "MT": "MOUNT", "ST": "SAINT", "STE": "SAINTE", "FT": "FORT", "PT": "POINT", "E": "EAST", "W": "WEST",
     "N": "NORTH", "S": "SOUTH", "HTS": "HEIGHTS", "HGTS": "HEIGHTS", "PK": "PARK", "SPR": "SPRING",
     "SPGS": "SPRINGS", "VLG": "VILLAGE", "MNR": "MANOR", "BCH": "BEACH", "JCT": "JUNCTION", "CTR": "CENTER",
-    "LK": "LAKE", "TWP": "TOWNSHIP",
+    "LK": "LAKE", "TWP": "TOWNSHIP", "BKLYN": "BROOKLYN",
 }  # fmt: skip
 """Abbreviations in city names, expanded before comparing."""
 
@@ -95,6 +97,26 @@ def city_place(city: str | None, region: str | None, country: str | None) -> Cit
     if country != "US" or not city or not region:
         return None
     return _tables()[0].get((region.upper(), city_key(city)))
+
+
+@cache
+def _postal_cities() -> dict[tuple[str, str], str]:
+    """(state, ``city_key``) → the ``city_key`` of the Postal Service city of most of the ZIP codes that name."""
+    cities: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for z in zipcodes.list_all():
+        primary = city_key(z["city"])
+        for name in {z["city"], *z["acceptable_cities"]}:
+            cities[(z["state"], city_key(name))][primary] += 1
+    return {key: counts.most_common(1)[0][0] for key, counts in cities.items()}
+
+
+def postal_city(city: str | None, region: str | None, country: str | None) -> str | None:
+    """The Postal Service's name (``city_key``) for a US city name: "Manhattan, NY" and "NYC, NY" → "NEW YORK",
+    "Bklyn, NY" → "BROOKLYN"; ``None`` for a name the gazetteer does not know. Two listings whose cities give
+    the same postal city are in the same place, whichever name each used."""
+    if country != "US" or not city or not region:
+        return None
+    return _postal_cities().get((region.upper(), city_key(city)))
 
 
 def city_timezone(city: str | None, region: str | None, country: str | None) -> str | None:

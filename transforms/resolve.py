@@ -23,7 +23,6 @@ from datetime import datetime
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from foundation import ids
 from foundation.source import Source
@@ -64,7 +63,7 @@ def _clusters(con: duckdb.DuckDBPyConnection, n: int, edges: pa.Table) -> pa.Tab
         edges["a"].to_numpy(),
         edges["b"].to_numpy(),
         edges["score"].to_numpy(),
-        pc.equal(edges["reasons"], "exact_duplicate").to_numpy(zero_copy_only=False),
+        edges["same_listing"].to_numpy(zero_copy_only=False),
         source.fetchnumpy()["src"],
     )
     return pa.table({"rid": np.arange(n, dtype=np.int32), "cluster": labels.astype(np.int32)})

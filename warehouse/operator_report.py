@@ -9,11 +9,34 @@ import duckdb
 CURRENT = "SELECT source_id, current_fetch_id AS fetch_id FROM ops.source_state WHERE current_fetch_id IS NOT NULL"
 
 
+# The current records of each source linked to a meeting another current record of the same source also holds:
+# the source lists one meeting twice (resolution publishes it once; ``core.meeting_links.reason`` says why).
+LISTED_TWICE = f"""
+SELECT l.source_id, l.meeting_id, l.source_key, l.reason,
+       row_number() OVER (PARTITION BY l.source_id, l.meeting_id ORDER BY l.source_key) > 1 AS extra
+FROM core.meeting_links l
+JOIN core.meeting_versions v USING (source_id, source_key)
+JOIN ({CURRENT}) c ON c.source_id = v.source_id AND c.fetch_id = v.fetch_id
+QUALIFY count(*) OVER (PARTITION BY l.source_id, l.meeting_id) > 1
+"""
+
+
 def reconciliation(con: duckdb.DuckDBPyConnection) -> list[tuple]:
-    """Per source: parsed = normalized + quarantined for its current data."""
+    """Per source: parsed = normalized + quarantined for its current data, and how many of its records are a
+    second listing of a meeting it already lists (published once: tell the source)."""
     return con.sql(
-        f"""SELECT n.source_id, n.parsed, n.normalized, n.quarantined, n.parsed = n.normalized + n.quarantined
+        f"""SELECT n.source_id, n.parsed, n.normalized, n.quarantined, n.parsed = n.normalized + n.quarantined,
+                   (SELECT count(*) FILTER (WHERE extra) FROM ({LISTED_TWICE}) d WHERE d.source_id = n.source_id)
             FROM ops.normalized_fetches n JOIN ({CURRENT}) c USING (source_id, fetch_id) ORDER BY 1"""
+    ).fetchall()
+
+
+def listed_twice(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """Each meeting a source lists more than once: its keys and why they are one meeting."""
+    return con.sql(
+        f"""SELECT source_id, meeting_id, string_agg(source_key, ', ' ORDER BY source_key) AS source_keys,
+                   string_agg(DISTINCT reason, '; ') FILTER (WHERE reason LIKE '%duplicate%') AS why
+            FROM ({LISTED_TWICE}) GROUP BY ALL ORDER BY 1, 3"""
     ).fetchall()
 
 

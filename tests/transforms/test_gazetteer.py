@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from transforms.gazetteer import city_key, city_place, city_timezone, county_codes, county_key, region_timezone
+from transforms.gazetteer import (
+    city_key,
+    city_place,
+    city_timezone,
+    county_codes,
+    county_key,
+    postal_city,
+    region_timezone,
+)
 
 
 @pytest.mark.parametrize(
@@ -66,3 +74,18 @@ def test_city_keys_expand_the_abbreviations_listings_use() -> None:
     assert city_key("Mt. Kisco") == city_key("Mount Kisco") == "MOUNT KISCO"
     assert city_key("E White Plains") == "EAST WHITE PLAINS"
     assert city_key("Croton-on-Hudson") == "CROTON ON HUDSON"
+
+
+@pytest.mark.parametrize(
+    ("city", "state", "postal"),
+    [("Manhattan", "NY", "NEW YORK"), ("NYC", "NY", "NEW YORK"), ("New York", "NY", "NEW YORK"),
+     ("Bklyn", "NY", "BROOKLYN"), ("Brooklyn", "NY", "BROOKLYN"), ("Mt. Kisco", "NY", "MOUNT KISCO")],
+)  # fmt: skip
+def test_a_city_name_gives_the_postal_service_city_it_stands_for(city: str, state: str, postal: str) -> None:
+    assert postal_city(city, state, "US") == postal
+
+
+def test_a_place_the_postal_service_does_not_name_gives_no_postal_city() -> None:
+    assert postal_city("Queens", "NY", "US") is None
+    assert postal_city("Manhattan", "KS", "DE") is None
+    assert postal_city("Manhattan", None, "US") is None

@@ -191,9 +191,42 @@ def test_different_fellowships_never_merge(con):
     assert not together(con, ("a", "x"), ("b", "y"))
 
 
-def test_two_records_of_one_source_never_merge_unless_exact_duplicates(con):
+def test_two_records_of_one_source_never_merge_unless_the_source_lists_one_meeting_twice(con):
     run(con, [record("a", "x"), record("a", "y", notes="second room")])
     assert not together(con, ("a", "x"), ("a", "y"))
+
+
+def test_concurrent_meetings_of_one_group_with_other_formats_stay_apart(con):
+    """New York Intergroup lists a group's beginners' meeting beside its step meeting, same name and time."""
+    run(con, [record("a", "x", name="CITY GROUP", types=["step"]),
+              record("a", "y", name="CITY GROUP", types=["newcomers"])])  # fmt: skip
+    assert not together(con, ("a", "x"), ("a", "y"))
+
+
+def test_a_source_listing_one_meeting_twice_publishes_one_and_says_why(con):
+    """oc-aa lists "Uno Y Los Que Siguen" and "Grupo Uno Y Los Que Siguen" at one place and time."""
+    run(con, [record("a", "x", name="Grupo Uno Y Los Que Siguen", venue_name=None),
+              record("a", "y", name="Uno Y Los Que Siguen", venue_name=None, latitude=40.7061)])  # fmt: skip
+    assert together(con, ("a", "x"), ("a", "y"))
+    assert con.sql("SELECT count(*) FROM core.meetings").fetchall() == [(1,)]
+    reasons = {r[0] for r in con.sql("SELECT reason FROM core.meeting_links").fetchall()}
+    assert "duplicate_listing: same everything, one name inside the other" in reasons
+
+
+def test_the_same_bmlt_world_id_on_the_same_day_is_one_listing_twice(con):
+    """gny-na lists "Recovery Starts Here" (world id G00234053) twice, once without its venue and formats."""
+    rows = [record("a", "1797", name="Recovery Starts Here", types=["basic_text"]),
+            record("a", "2326", name="Recovery Starts Here", venue_name=None, types=[])]  # fmt: skip
+    load(con, rows)
+    con.execute(
+        "INSERT INTO staging.source_records (source_id, fetch_id, record_index, source_key, raw) VALUES "
+        "('a', 'a@1', 0, '1797', '{\"worldid_mixed\": \"G00234053\"}'), "
+        "('a', 'a@1', 1, '2326', '{\"worldid_mixed\": \"00234053\"}')"
+    )
+    resolve(con, ["a"], NOW)
+    assert together(con, ("a", "1797"), ("a", "2326"))
+    reasons = {r[0] for r in con.sql("SELECT reason FROM core.meeting_links").fetchall()}
+    assert "duplicate_listing: same world id G00234053, Δt=0" in reasons
 
 
 def test_different_zoom_ids_never_merge(con):
@@ -380,7 +413,7 @@ def test_explain_shows_the_members_their_links_and_the_field_sources(con):
     assert [(m["source_id"], m["source_key"]) for m in explanation["members"]] == [("a", "x"), ("b", "y")]
     text = render(explanation)
     assert f"{meeting_id}: active" in text
-    assert "b/y: score 0.93 [same_zoom_id, name≈0.94, Δt=5] ↔ a/x" in text
+    assert "b/y: score 0.91 [same_zoom_id, name≈0.94, Δt=5] ↔ a/x" in text
     assert "a/x — priority: fellowship, name, group_name," in text
 
 
