@@ -17,16 +17,16 @@ import yaml
 from aiosmtpd.controller import Controller
 
 from clearinghouse.cli import main
+from extractors import bmlt
 from tests.conftest import SNAPSHOTS
 from tests.support import serve
 
 JSON = "application/json"
 NEPA = (SNAPSHOTS / "mg" / "aaintergroupnepa_ne-pennsylvania_2026-03-20.json").read_bytes()
 SUSSEX = (SNAPSHOTS / "mg" / "sussexaa_sussex-county-de_2022-09-01.json").read_bytes()
-GNY = {name: (SNAPSHOTS / "gny-na" / f"{name}.json").read_bytes() for name in
-       ("GetSearchResults", "GetFormats", "GetServiceBodies")}  # fmt: skip
+GNY = {part: (SNAPSHOTS / "gny-na" / f"{switcher}.json").read_bytes() for part, switcher in bmlt.SWITCHERS.items()}
 GOOD = {
-    **{f"/na/client_interface/json/?switcher={n}": (200, body, JSON) for n, body in GNY.items()},
+    **{url: (200, GNY[part], JSON) for part, url in bmlt.urls("/na/").items()},
     "/nepa.json": (200, NEPA, JSON),
     "/sussex.json": (200, SUSSEX, JSON),
 }
