@@ -301,7 +301,8 @@ def fetch_source(
     record = FetchRecord(fetch_id=ids.fetch_id(source.id, started), source_id=source.id, started_at=started.isoformat())
     if source.link_only:
         record.status, record.reason_code = "link_only", "link_only"
-        record.reason = "the site's terms forbid automated access: listed as a referral link, never fetched"
+        why = f": {source.terms}" if source.terms else ""
+        record.reason = f"listed as a referral link, never fetched (link_only in the registry{why})"
         record.finished_at = started.isoformat()
         archive.write_fetch(record)
         return record

@@ -33,7 +33,8 @@ class Source(BaseModel):
     url: str
     enabled: bool = True
     link_only: bool = False
-    """The site's terms forbid automated access: listed as a referral link, never fetched."""
+    """Listed as a referral link, never fetched: the site's terms forbid automated access, or are not yet read
+    (``terms`` says which)."""
     timezone: str | None = None
     country: str = "US"
     region: str | None = None
