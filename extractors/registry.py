@@ -9,22 +9,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from foundation.fellowship import DirectoryError, load_directory
 from foundation.settings import registry_files, settings
 from foundation.source import Source
+from foundation.yaml_lists import read_lists
 
 
 class RegistryError(ValueError):
     """The registry cannot be used as written; the message lists every problem, one per line."""
-
-
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""libyaml's safe loader when PyYAML has it (a national registry is thousands of entries), else the pure one."""
 
 
 class Registry(BaseModel):
@@ -36,24 +31,6 @@ def _files(path: Path) -> list[Path]:
     if path.exists():
         return registry_files(path)
     raise RegistryError(f"{path}: no such registry file or folder")
-
-
-def _describe(file: Path, entries: list[Any], error: ValidationError) -> list[str]:
-    problems = []
-    for err in error.errors():
-        loc = list(err["loc"])
-        if loc[:1] == ["sources"] and len(loc) >= 2 and isinstance(loc[1], int):
-            entry = entries[loc[1]] if loc[1] < len(entries) else {}
-            sid = entry.get("id", f"#{loc[1] + 1}") if isinstance(entry, dict) else f"#{loc[1] + 1}"
-            key = ".".join(str(x) for x in loc[2:]) or "(entry)"
-            found = entry.get(loc[2]) if isinstance(entry, dict) and len(loc) > 2 else None
-            what = "unknown key (check spelling)" if err["type"] == "extra_forbidden" else err["msg"]
-            problems.append(
-                f"{file}: source {sid!r}, key {key!r}: {what}" + (f"; found {found!r}" if found is not None else "")
-            )
-        else:
-            problems.append(f"{file}: {'.'.join(map(str, loc)) or '(top level)'}: {err['msg']}")
-    return problems
 
 
 @lru_cache(maxsize=4)
@@ -77,23 +54,10 @@ def load_registry(path: Path | str, fellowships: frozenset[str] | None = None) -
     Each source's ``fellowship`` must be a code of the fellowship directory (``fellowships``, by default the
     one of ``CLEARINGHOUSE_FELLOWSHIPS``)."""
     known = fellowship_codes() if fellowships is None else fellowships
-    problems: list[str] = []
+    parsed, problems = read_lists(_files(Path(path)), "sources", Registry, "id", "source")
     sources: list[Source] = []
     seen: dict[str, Path] = {}
-    for file in _files(Path(path)):
-        try:
-            doc = yaml.load(file.read_text(encoding="utf-8"), Loader=_YAML_LOADER) or {}
-        except yaml.YAMLError as exc:
-            problems.append(f"{file}: not valid YAML: {exc}")
-            continue
-        if not isinstance(doc, dict) or not isinstance(doc.get("sources"), list):
-            problems.append(f"{file}: expected a mapping with a 'sources:' list")
-            continue
-        try:
-            registry = Registry.model_validate(doc)
-        except ValidationError as exc:
-            problems.extend(_describe(file, doc["sources"], exc))
-            continue
+    for file, registry in parsed:
         for source in registry.sources:
             if source.id in seen:
                 problems.append(f"{file}: source {source.id!r}: id already used in {seen[source.id]}")

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from foundation.model import FELLOWSHIPS
 from foundation.scope import place
 from foundation.settings import registry_files
+from foundation.yaml_lists import read_lists
 
 CATEGORIES = ("12-step", "secular", "buddhist", "faith-based", "mental-health-peer")
 """The kinds of mutual-help fellowship a clearinghouse shows side by side (informational parity)."""
@@ -132,48 +132,16 @@ class _File(BaseModel):
     fellowships: list[Fellowship]
 
 
-def _describe(file: Path, entries: list[Any], error: ValidationError) -> list[str]:
-    problems = []
-    for err in error.errors():
-        loc = list(err["loc"])
-        if loc[:1] == ["fellowships"] and len(loc) >= 2 and isinstance(loc[1], int):
-            entry = entries[loc[1]] if loc[1] < len(entries) else {}
-            code = entry.get("code", f"#{loc[1] + 1}") if isinstance(entry, dict) else f"#{loc[1] + 1}"
-            key = ".".join(str(x) for x in loc[2:]) or "(entry)"
-            found = entry.get(loc[2]) if isinstance(entry, dict) and len(loc) > 2 else None
-            what = "unknown key (check spelling)" if err["type"] == "extra_forbidden" else err["msg"]
-            problems.append(
-                f"{file}: fellowship {code!r}, key {key!r}: {what}"
-                + (f"; found {found!r}" if found is not None else "")
-            )
-        else:
-            problems.append(f"{file}: {'.'.join(map(str, loc)) or '(top level)'}: {err['msg']}")
-    return problems
-
-
 def load_directory(path: Path | str) -> list[Fellowship]:
     """Every fellowship of a YAML file or a folder of them, ordered by code; raises ``DirectoryError`` listing
     every problem (file, fellowship, key, what was expected, what was found)."""
     path = Path(path)
     if not path.exists():
         raise DirectoryError(f"{path}: no such fellowship directory file or folder")
-    problems: list[str] = []
+    files, problems = read_lists(registry_files(path), "fellowships", _File, "code", "fellowship")
     seen: dict[str, Path] = {}
     entries: list[Fellowship] = []
-    for file in registry_files(path):
-        try:
-            doc = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            problems.append(f"{file}: not valid YAML: {exc}")
-            continue
-        if not isinstance(doc, dict) or not isinstance(doc.get("fellowships"), list):
-            problems.append(f"{file}: expected a mapping with a 'fellowships:' list")
-            continue
-        try:
-            parsed = _File.model_validate(doc)
-        except ValidationError as exc:
-            problems.extend(_describe(file, doc["fellowships"], exc))
-            continue
+    for file, parsed in files:
         for entry in parsed.fellowships:
             if entry.code in seen:
                 problems.append(f"{file}: fellowship {entry.code!r}: code already used in {seen[entry.code]}")
