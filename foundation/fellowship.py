@@ -117,6 +117,14 @@ class Fellowship(BaseModel):
         return value
 
     @model_validator(mode="after")
+    def _plain_text(self) -> Fellowship:
+        """Every release publishes these texts (HSDS, directory.json, the page): plain text, never markup."""
+        marked = [k for k, v in self.model_dump().items() if isinstance(v, str) and ("<" in v or ">" in v)]
+        if marked:
+            raise ValueError(f"expected plain text without '<' or '>' in {', '.join(marked)}")
+        return self
+
+    @model_validator(mode="after")
     def _helpline_sourced(self) -> Fellowship:
         if self.helpline and not self.evidence:
             raise ValueError("a helpline needs `evidence`: the public page that states it")

@@ -72,6 +72,7 @@ def test_an_error_names_file_fellowship_key_expected_and_found(tmp_path: Path) -
      (("terms: open", "terms: open\n    helpline: call us"), "E.164"),
      (("terms: open", "terms: open\n    unverified: [colour]"), "expected field names"),
      (("code: AA", "code: XX"), "canonical fellowship code"),
+     (("how_it_publishes: feeds", "how_it_publishes: meetings.<domain>"), "plain text"),
      (("terms: open", "terms: open\n    tems: x"), "unknown key")],
 )  # fmt: skip
 def test_bad_entries_say_what_was_expected(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
