@@ -511,7 +511,8 @@ def test_meeting_guide_carries_the_spec_fields_the_sources_give(demo_release: Pa
     carried = {key: sum(1 for m in feed if key in m) for key in (
         "conference_url_notes", "conference_phone_notes", "district", "group_notes", "entity", "entity_url",
         "entity_email", "website", "feedback_url")}  # fmt: skip
-    assert carried["district"] >= 466 and carried["entity"] >= 480 and carried["feedback_url"] >= 2038
+    # sepia-aa gives feedback_url on 2,038 listings, one of them a meeting it lists twice (published once)
+    assert carried["district"] >= 466 and carried["entity"] >= 480 and carried["feedback_url"] >= 2037
     assert all(carried.values()), carried
     assert not [m for m in feed if "contact_1_name" in m or "feedback_emails" in m]
 
