@@ -41,13 +41,16 @@ def nights(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
                                                          "timezone": "America/New_York"}]}))  # fmt: skip
         for _, body in NIGHTS:
             routes["/sussex.json"] = (200, body, "application/json") if body else (500, b"down", "text/plain")
-            assert main(["run", "--sources", str(registry)]) == 0
+            code = main(["run", "--sources", str(registry)])
             latest = home / "published" / "latest"
             with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
                 closed = con.sql(
                     "SELECT meeting_id, event_at FROM core.meeting_events WHERE kind = 'closed'"
                 ).fetchall()
+                [run] = con.sql("SELECT status, error FROM ops.runs ORDER BY started_at DESC LIMIT 1").fetchall()
             results.append({
+                "code": code,
+                "run": run,
                 "published": set(pq.read_table(latest / "meetings.parquet", columns=["meeting_id"])[0].to_pylist()),
                 "mg_slugs": {m["slug"] for m in json.loads((latest / "meeting-guide.json").read_text())},
                 "changes": json.loads((latest / "CHANGES.json").read_text()),
@@ -63,8 +66,12 @@ def test_the_removed_meeting_stays_published_until_the_third_healthy_night(night
 
 
 def test_the_failed_night_is_reported_and_closes_nothing(nights):
+    """Its only source failed: nothing to publish (exit 2), ``latest`` stays the previous night's release."""
     failed = nights[2]
-    assert {s["id"]: s["status"] for s in failed["manifest"]["sources"]} == {"sussex-aa": "failed"}
+    assert [n["code"] for n in nights] == [0, 0, 2, 0, 0]
+    status, error = failed["run"]
+    assert status == "nothing_to_publish" and "1 failed: sussex-aa" in error
+    assert failed["manifest"]["release_id"] == nights[1]["manifest"]["release_id"]
     assert failed["closed"] == []
     assert failed["published"] == nights[1]["published"]
 
