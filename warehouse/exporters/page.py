@@ -177,7 +177,7 @@ def write(
 <html lang="en"><head><meta charset="utf-8"><title>Meetings release {html.escape(release_id)}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:70em;margin:2em auto;padding:0 1em}}
 table{{border-collapse:collapse}}td,th{{border-bottom:1px solid #d0d7de;padding:.3em .6em;text-align:left;
-vertical-align:top}}</style></head>
+vertical-align:top}}td a{{overflow-wrap:anywhere}}</style></head>
 <body>
 <h1>Meetings release {html.escape(release_id)}</h1>
 <p>{int(grid[0].sum())} meetings in {len(regions)} regions ·
