@@ -392,6 +392,21 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return PUBLISHED
 
 
+def cmd_resolve(args: argparse.Namespace) -> int:
+    """Re-resolve the warehouse's current records into meetings; the next publish publishes the result."""
+    from clearinghouse import pipeline
+
+    run_id = ids.new_run_id(prefix="resolve")
+    logs.set_run_id(run_id)
+    result = pipeline.resolve_stage(run_id, args.sources, full=args.full, ends_run=True)
+    console.print(
+        f"run {run_id}: {result['records']:,} records ({result['rematched']:,} re-matched) → "
+        f"{result['meetings']:,} meetings, {result['merges']} merges, {result['splits']} splits, "
+        f"{result['moves']} moves; `clearinghouse publish` publishes them"
+    )
+    return 0
+
+
 def cmd_runs(args: argparse.Namespace) -> int:
     """Recent runs, newest first: outcome, when, each stage's duration, sources by status, meetings, why."""
     from warehouse import db, runs
@@ -574,6 +589,14 @@ def build_parser() -> argparse.ArgumentParser:
                          help="publish although the meeting count fell more than CLEARINGHOUSE_MAX_RELEASE_DROP "
                          "below the previous release (a drop you checked is real)")  # fmt: skip
     publish.set_defaults(func=cmd_publish)
+
+    resolve = sub.add_parser("resolve", help="re-resolve the warehouse's records into meetings (without fetching)")
+    resolve.add_argument("--sources", type=Path, help="registry YAML file or folder (default: $CLEARINGHOUSE_SOURCES)")
+    resolve.add_argument("--full", action="store_true",
+                         help="re-score every pair of records, not only those with a record that changed since "
+                         "the last resolution (the weekly maintenance does this; the result should not "
+                         "differ)")  # fmt: skip
+    resolve.set_defaults(func=cmd_resolve)
 
     sources = sub.add_parser("sources", help="inspect the source registry")
     sources_sub = sources.add_subparsers(dest="sources_command", required=True)

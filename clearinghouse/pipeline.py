@@ -26,6 +26,7 @@ from extractors.archive import FetchRecord, commit_fetch_records
 from extractors.fetch import ParsePool, SnapshotParser, fetch_source, parse_to_records_file, replay_source
 from extractors.http import PoliteClient, host_of
 from extractors.registry import cached_registry, select
+from foundation import ids
 from foundation.paths import replay_day as checked_day
 from foundation.settings import Settings, settings
 from foundation.source import Source
@@ -181,12 +182,16 @@ def resolve_stage(
     only: Iterable[str] | None = None,
     cfg: Settings | None = None,
     replay: bool = False,
+    full: bool = False,
+    ends_run: bool = False,
 ) -> dict[str, Any]:
     """Resolve the current records into meetings, then record what changed (``transforms.history``).
 
     A listing missing from a healthy source stays for ``close_after_runs`` healthy runs before it closes.
     ``replay``: the run re-parsed an archived day; it republishes, but never advances the absence counters
-    or closes a meeting.
+    or closes a meeting. ``full``: re-score every pair of records, not only those with a record that changed
+    (the weekly maintenance and ``clearinghouse resolve --full``). ``ends_run``: the run is only this stage
+    and is closed ``built`` (the next publish publishes it).
     """
     from transforms import history
     from transforms.resolve import resolve
@@ -197,9 +202,11 @@ def resolve_stage(
         with runs.stage(con, run_id, "resolve") as recorded:
             now = datetime.now(UTC)
             counts = resolve(con, [s.id for s in sources], now, priorities={s.id: s.priority for s in sources},
-                             close_after=cfg.close_after_runs, replay=replay)  # fmt: skip
+                             close_after=cfg.close_after_runs, replay=replay, full=full)  # fmt: skip
             result = {**counts, "events": history.record(con, now)}
             recorded.update(result)
+        if ends_run:
+            runs.finish_run(con, run_id, "built")
         return result
 
 
@@ -327,11 +334,25 @@ def _publish(
 
 
 def weekly_maintenance(cfg: Settings | None = None) -> dict[str, Any]:
-    """Weekly maintenance (the ``clearinghouse_maintenance`` DAG): prune old raw days and releases, drop
-    superseded staging rows, compact the warehouse (a fresh copy swapped in)."""
+    """Weekly maintenance (the ``clearinghouse_maintenance`` DAG): a full resolution pass, then prune old raw
+    days and releases, drop superseded staging rows, compact the warehouse (a fresh copy swapped in).
+
+    Nights re-score only the pairs of records that changed; the full pass re-scores every pair. No source was
+    fetched since the last night, so a record it moves to another meeting is drift of the incremental passes:
+    it is corrected here (the next night publishes it) and logged as a warning.
+    """
     from warehouse.maintenance import run_maintenance
 
     cfg = cfg or settings()
-    return run_maintenance(cfg.home, cfg.warehouse_path, keep_raw_days=cfg.keep_raw_days,
-                           keep_releases=cfg.keep_releases, today=datetime.now(UTC).date(),
-                           memory_limit=cfg.duckdb_memory_limit)  # fmt: skip
+    result: dict[str, Any] = {}
+    if cfg.warehouse_path.exists():
+        resolved = resolve_stage(ids.new_run_id(prefix="maintenance"), cfg=cfg, full=True, ends_run=True)
+        drift = sum(resolved[k] for k in ("merges", "splits", "moves"))
+        if drift:
+            log.warning("the weekly full resolution pass changed %d meetings' records (%d merges, %d splits, "
+                        "%d moves): incremental nights had drifted; the next night publishes the correction",
+                        drift, resolved["merges"], resolved["splits"], resolved["moves"])  # fmt: skip
+        result["full_resolution"] = {k: resolved[k] for k in ("records", "meetings", "merges", "splits", "moves")}
+    return result | run_maintenance(cfg.home, cfg.warehouse_path, keep_raw_days=cfg.keep_raw_days,
+                                    keep_releases=cfg.keep_releases, today=datetime.now(UTC).date(),
+                                    memory_limit=cfg.duckdb_memory_limit)  # fmt: skip

@@ -33,11 +33,14 @@ traps):
 from __future__ import annotations
 
 from functools import cache
+from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
+from foundation import ids
 from transforms.gazetteer import postal_city
 from transforms.refdata import data_rows
 
@@ -231,13 +234,16 @@ SELECT rid, src, wm, hash(fellowship, k) AS k FROM ({key_text})
 
 CANDIDATES_SQL = """
 CREATE OR REPLACE TEMP TABLE res_candidates AS
-SELECT DISTINCT a.rid AS a, b.rid AS b, a.src = b.src AS same_source
+SELECT DISTINCT least(a.rid, b.rid) AS a, greatest(a.rid, b.rid) AS b, a.src = b.src AS same_source
 FROM (SELECT rid, src, wm, k, ((wm // {bucket}) + d + {buckets}) % {buckets} AS bucket
-      FROM res_keys, (VALUES (-1), (0), (1)) AS shift(d)) a
+      FROM res_keys, (VALUES (-1), (0), (1)) AS shift(d) WHERE {changed}) a
 JOIN (SELECT rid, src, wm, k, wm // {bucket} AS bucket FROM res_keys) b
-  ON a.k = b.k AND a.bucket = b.bucket AND a.rid < b.rid
+  ON a.k = b.k AND a.bucket = b.bucket AND {pair}
 WHERE least(abs(a.wm - b.wm), {week} - abs(a.wm - b.wm)) <= {max_dt}
 """
+"""Pairs sharing a blocking key within ``MAX_DT_MIN`` of the week, ``a`` < ``b``. A full pass pairs every record
+with the later ones (``changed`` TRUE, ``pair`` ``a.rid < b.rid``); an incremental one pairs the changed
+records with all others (``a.rid <> b.rid``): the same pairs, less those of two unchanged records."""
 
 # Cheap comparisons for every candidate; pairs that no rule could accept stop here, the rest get the
 # costly name comparisons (edit distance only where Jaro-Winkler says the names are close at all).
@@ -339,7 +345,60 @@ SELECT *,
 FROM judged
 """
 
-EDGES_SQL = """
+SCORE_SQL = """
+round(least(1.0, 0.42 * name_sim + 0.23 * (1 - dt / {max_dt}) + 0.05 * coalesce(type_overlap, 0.5)
+      + CASE WHEN same_conference OR same_world_id THEN 0.3 WHEN same_place THEN 0.3
+             WHEN same_venue_name OR same_slug THEN 0.2 WHEN nearby THEN 0.15 ELSE 0.1 END), 3)
+"""
+"""A link's score, 0–1: name, time, formats and the strongest shared evidence (a tie-break between links)."""
+
+# A source that lists one meeting twice: the same bytes, the same group id (world id) on the same day within
+# 30 minutes, or the same everything a listing says about the meeting. Its listings become one meeting.
+# The reasons read from two listings alone (one name inside the other, the world id) are pairs, kept between
+# runs like the scored links; the others group a whole source's listings and are found again every run.
+DUPLICATE_PAIRS_SQL = """
+CREATE OR REPLACE TEMP TABLE res_duplicate_pairs AS
+SELECT c.a, c.b, 'duplicate_listing: same everything, one name inside the other' AS reasons, 3 AS duplicate_rank
+FROM (SELECT a, b FROM res_candidates WHERE same_source) c
+JOIN res_records x ON x.rid = c.a JOIN res_records y ON y.rid = c.b
+WHERE x.wm = y.wm AND x.street_key IS NOT NULL
+  AND x.street_key = y.street_key AND x.city_key IS NOT DISTINCT FROM y.city_key
+  AND x.venue_key IS NOT DISTINCT FROM y.venue_key AND list_sort(x.types) = list_sort(y.types)
+  AND (x.languages = y.languages OR len(x.languages) = 0 OR len(y.languages) = 0)
+  AND x.attendance = y.attendance
+  AND x.room IS NOT DISTINCT FROM y.room AND x.dial_room IS NOT DISTINCT FROM y.dial_room
+  AND x.detail_hash = y.detail_hash
+  AND (list_has_all(x.name_tokens, y.name_tokens) OR list_has_all(y.name_tokens, x.name_tokens))
+UNION ALL
+SELECT c.a, c.b, 'duplicate_listing: same world id ' || x.world_id || ', Δt=' || abs(x.wm - y.wm), 4
+FROM (SELECT a, b FROM res_candidates WHERE same_source) c
+JOIN res_records x ON x.rid = c.a JOIN res_records y ON y.rid = c.b
+WHERE x.world_id = y.world_id AND x.wm // 1440 = y.wm // 1440
+  AND abs(x.wm - y.wm) <= {max_dt}
+  AND NOT coalesce(x.room <> y.room OR x.audience <> y.audience, FALSE)
+  AND NOT (len(x.languages) > 0 AND len(y.languages) > 0 AND NOT list_has_any(x.languages, y.languages))
+"""
+
+DUPLICATES_SQL = """
+CREATE OR REPLACE TEMP TABLE res_duplicates AS
+SELECT a, b, arg_min(reasons, duplicate_rank) AS reasons FROM (
+    SELECT min(rid) OVER (PARTITION BY src, record_hash) AS a, rid AS b, 'exact_duplicate' AS reasons,
+           1 AS duplicate_rank
+    FROM res_records WHERE record_hash IS NOT NULL
+    UNION ALL
+    SELECT min(rid) OVER (PARTITION BY src, fellowship, wm, name_key, street_key, city_key, venue_key,
+                                       list_sort(types), languages, room, dial_room, attendance, detail_hash) AS a,
+           rid AS b, 'duplicate_listing: same everything' AS reasons, 2 AS duplicate_rank
+    FROM res_records
+    UNION ALL
+    SELECT a, b, reasons, duplicate_rank FROM res_pairs WHERE same_listing
+)
+WHERE a <> b
+GROUP BY a, b
+"""
+
+PAIRS_SQL = """
+CREATE OR REPLACE TEMP TABLE res_pairs AS
 SELECT a, b, {score} AS score,
     concat_ws(', ',
         CASE WHEN same_conference THEN 'same_' || coalesce(provider, 'conference') || '_id' END,
@@ -353,56 +412,36 @@ SELECT a, b, {score} AS score,
         'Δt=' || dt,
         CASE WHEN dist_m IS NOT NULL THEN round(dist_m)::BIGINT || ' m' END,
         CASE WHEN type_overlap IS NOT NULL THEN printf('types≈%.2f', type_overlap) END) AS reasons,
-    FALSE AS same_listing
+    FALSE AS same_listing, NULL::TINYINT AS duplicate_rank
 FROM res_scored WHERE rule IS NOT NULL
+UNION ALL
+SELECT a, b, 1.0, reasons, TRUE, duplicate_rank FROM res_duplicate_pairs
+UNION ALL
+SELECT x.rid, y.rid, p.score, p.reasons, p.same_listing, p.duplicate_rank
+FROM core.match_pairs p
+JOIN res_fingerprints x ON x.source_id = p.a_source_id AND x.source_key = p.a_source_key AND NOT x.changed
+JOIN res_fingerprints y ON y.source_id = p.b_source_id AND y.source_key = p.b_source_key AND NOT y.changed
+WHERE {incremental}
+"""
+"""The links of two records: this run's (pairs with a changed record, or every pair in a full pass) and, in an
+incremental pass, the last run's between two records that did not change — a link depends on its two records
+alone, so it is what a full pass would find again."""
+
+EDGES_SQL = """
+SELECT a, b, score, reasons, FALSE AS same_listing FROM res_pairs WHERE NOT same_listing
 UNION ALL
 SELECT a, b, 1.0, reasons, TRUE FROM res_duplicates
 """
 
-SCORE_SQL = """
-round(least(1.0, 0.42 * name_sim + 0.23 * (1 - dt / {max_dt}) + 0.05 * coalesce(type_overlap, 0.5)
-      + CASE WHEN same_conference OR same_world_id THEN 0.3 WHEN same_place THEN 0.3
-             WHEN same_venue_name OR same_slug THEN 0.2 WHEN nearby THEN 0.15 ELSE 0.1 END), 3)
+FINGERPRINTS_SQL = """
+CREATE OR REPLACE TEMP TABLE res_fingerprints AS
+WITH f AS (SELECT rid, source_id, source_key, hash(*COLUMNS(* EXCLUDE (rid, src)), $code) AS fingerprint
+           FROM res_records)
+SELECT f.*, {full} OR m.fingerprint IS DISTINCT FROM f.fingerprint AS changed
+FROM f LEFT JOIN core.match_records m USING (source_id, source_key)
 """
-"""A link's score, 0–1: name, time, formats and the strongest shared evidence (a tie-break between links)."""
-
-# A source that lists one meeting twice: the same bytes, the same group id (world id) on the same day within
-# 30 minutes, or the same everything a listing says about the meeting. Its listings become one meeting.
-DUPLICATES_SQL = """
-CREATE OR REPLACE TEMP TABLE res_duplicates AS
-SELECT a, b, arg_min(reasons, priority) AS reasons FROM (
-    SELECT min(rid) OVER (PARTITION BY src, record_hash) AS a, rid AS b, 'exact_duplicate' AS reasons,
-           1 AS priority
-    FROM res_records WHERE record_hash IS NOT NULL
-    UNION ALL
-    SELECT min(rid) OVER (PARTITION BY src, fellowship, wm, name_key, street_key, city_key, venue_key,
-                                       list_sort(types), languages, room, dial_room, attendance, detail_hash) AS a,
-           rid AS b, 'duplicate_listing: same everything' AS reasons, 2 AS priority
-    FROM res_records
-    UNION ALL
-    SELECT c.a, c.b, 'duplicate_listing: same everything, one name inside the other', 3
-    FROM (SELECT a, b FROM res_candidates WHERE same_source) c
-    JOIN res_records x ON x.rid = c.a JOIN res_records y ON y.rid = c.b
-    WHERE x.wm = y.wm AND x.street_key IS NOT NULL
-      AND x.street_key = y.street_key AND x.city_key IS NOT DISTINCT FROM y.city_key
-      AND x.venue_key IS NOT DISTINCT FROM y.venue_key AND list_sort(x.types) = list_sort(y.types)
-      AND (x.languages = y.languages OR len(x.languages) = 0 OR len(y.languages) = 0)
-      AND x.attendance = y.attendance
-      AND x.room IS NOT DISTINCT FROM y.room AND x.dial_room IS NOT DISTINCT FROM y.dial_room
-      AND x.detail_hash = y.detail_hash
-      AND (list_has_all(x.name_tokens, y.name_tokens) OR list_has_all(y.name_tokens, x.name_tokens))
-    UNION ALL
-    SELECT c.a, c.b, 'duplicate_listing: same world id ' || x.world_id || ', Δt=' || abs(x.wm - y.wm), 4
-    FROM (SELECT a, b FROM res_candidates WHERE same_source) c
-    JOIN res_records x ON x.rid = c.a JOIN res_records y ON y.rid = c.b
-    WHERE x.world_id = y.world_id AND x.wm // 1440 = y.wm // 1440
-      AND abs(x.wm - y.wm) <= {max_dt}
-      AND NOT coalesce(x.room <> y.room OR x.audience <> y.audience, FALSE)
-      AND NOT (len(x.languages) > 0 AND len(y.languages) > 0 AND NOT list_has_any(x.languages, y.languages))
-)
-WHERE a <> b
-GROUP BY a, b
-"""
+"""Each record's fingerprint (everything matching reads of it, and the matching code) and whether it changed
+since the last run (new records and every record of a full pass have)."""
 
 
 # NA World Services' group id travels with a group between BMLT servers and across re-listings on one server;
@@ -426,23 +465,44 @@ HASHED_KEY = "h-[a-z0-9]{16}"
 """What ``ids.hashed_source_key`` gives a record whose source has no id: not a slug."""
 
 
+@cache
+def code_version() -> str:
+    """The matching code and its reference data (this module, the gazetteer, ``transforms/data``, the ZIP table):
+    fingerprints and localities kept from a run of other code are stale, so that run re-matches everything."""
+    here = Path(__file__).parent
+    return ids.code_version(f"zipcodes {version('zipcodes')}",
+                            [here / "matching.py", here / "gazetteer.py", *(here / "data").glob("*.csv")])  # fmt: skip
+
+
 def _localities(con: duckdb.DuckDBPyConnection) -> None:
-    """``res_localities``: each distinct (city, region, country) → the Postal Service's name of a US city."""
-    places = con.sql("SELECT DISTINCT city, region_code, country FROM res_versions").fetchall()
-    localities = [postal_city(city, region, country) for city, region, country in places]
-    table = pa.table(
-        {
-            "city": pa.array([p[0] for p in places], pa.string()),
-            "region_code": pa.array([p[1] for p in places], pa.string()),
-            "country": pa.array([p[2] for p in places], pa.string()),
-            "locality": pa.array([x.lower() if x else None for x in localities], pa.string()),
-        }
+    """``res_localities``: each distinct (city, region, country) → the Postal Service's name of a US city.
+
+    Names found by an earlier run of the same code come from ``core.match_localities``; only new places go
+    through the gazetteer (loading it alone costs more than a quiet night's matching)."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE res_localities AS
+        SELECT p.city, p.region_code, p.country, c.locality, c.code IS NOT NULL AS known
+        FROM (SELECT DISTINCT city, region_code, country FROM res_versions) p
+        LEFT JOIN (SELECT * FROM core.match_localities WHERE code = $code) c
+          ON c.city IS NOT DISTINCT FROM p.city AND c.region_code IS NOT DISTINCT FROM p.region_code
+         AND c.country IS NOT DISTINCT FROM p.country
+        """,
+        {"code": code_version()},
     )
-    con.register("res_localities_arrow", table)
-    try:
-        con.execute("CREATE OR REPLACE TEMP TABLE res_localities AS SELECT * FROM res_localities_arrow")
-    finally:
-        con.unregister("res_localities_arrow")
+    places = con.sql("SELECT city, region_code, country FROM res_localities WHERE NOT known").fetchall()
+    if not places:
+        return
+    found = [(*place, (postal_city(*place) or "").lower() or None) for place in places]
+    con.execute(
+        """
+        UPDATE res_localities l SET locality = f.p.locality, known = TRUE
+        FROM (SELECT unnest($found) AS p) f
+        WHERE l.city IS NOT DISTINCT FROM f.p.city AND l.region_code IS NOT DISTINCT FROM f.p.region_code
+          AND l.country IS NOT DISTINCT FROM f.p.country
+        """,
+        {"found": [dict(zip(("city", "region_code", "country", "locality"), row, strict=True)) for row in found]},
+    )
 
 
 def prepare(con: duckdb.DuckDBPyConnection) -> int:
@@ -474,24 +534,52 @@ def _features(con: duckdb.DuckDBPyConnection, every_pair: bool) -> None:
     con.execute(RULES_SQL.format(near=NEAR_M, around=AROUND_M, far=FAR_M))
 
 
-def score_pairs(con: duckdb.DuckDBPyConnection) -> None:
-    """``res_candidates`` (blocking) → ``res_features`` → ``res_scored`` (with the rule or veto of each pair)."""
-    con.execute(KEYS_SQL.format(key_text=KEY_TEXT_SQL.format(cell=GEO_CELL_DEG)))
-    con.execute(
-        CANDIDATES_SQL.format(bucket=BUCKET_MIN, buckets=WEEK_MIN // BUCKET_MIN, week=WEEK_MIN, max_dt=MAX_DT_MIN)
-    )
-    _features(con, every_pair=False)
-    con.execute(DUPLICATES_SQL.format(max_dt=MAX_DT_MIN))
-
-
-def match(con: duckdb.DuckDBPyConnection) -> pa.Table:
+def match(con: duckdb.DuckDBPyConnection, full: bool = False) -> pa.Table:
     """Matching pairs (``a``, ``b`` record ids, ``score`` 0–1, ``reasons`` text, ``same_listing``: two
-    listings of one meeting in one source) of the prepared records."""
-    score_pairs(con)
-    edges = con.sql(EDGES_SQL.format(score=SCORE_SQL.format(max_dt=MAX_DT_MIN))).to_arrow_table()
-    for table in ("res_keys", "res_candidates", "res_features", "res_scored", "res_duplicates"):
+    listings of one meeting in one source) of the prepared records.
+
+    Incremental unless ``full``: only pairs with a record whose fingerprint changed since the last run are
+    scored; the other links are the last run's (``core.match_pairs``). The result is the same either way (a
+    test runs nights both ways); a full pass re-scores every pair. Without a last run (no fingerprints kept)
+    the pass is full. ``remember`` keeps this run's fingerprints and links for the next.
+    """
+    full = full or not con.sql("SELECT 1 FROM core.match_records LIMIT 1").fetchall()
+    con.execute(FINGERPRINTS_SQL.format(full="TRUE" if full else "FALSE"), {"code": code_version()})
+    con.execute(KEYS_SQL.format(key_text=KEY_TEXT_SQL.format(cell=GEO_CELL_DEG)))
+    changed = "TRUE" if full else "rid IN (SELECT rid FROM res_fingerprints WHERE changed)"
+    con.execute(
+        CANDIDATES_SQL.format(bucket=BUCKET_MIN, buckets=WEEK_MIN // BUCKET_MIN, week=WEEK_MIN, max_dt=MAX_DT_MIN,
+                              changed=changed, pair="a.rid < b.rid" if full else "a.rid <> b.rid")
+    )  # fmt: skip
+    _features(con, every_pair=False)
+    con.execute(DUPLICATE_PAIRS_SQL.format(max_dt=MAX_DT_MIN))
+    con.execute(PAIRS_SQL.format(score=SCORE_SQL.format(max_dt=MAX_DT_MIN), incremental="FALSE" if full else "TRUE"))
+    con.execute(DUPLICATES_SQL)
+    edges = con.sql(EDGES_SQL).to_arrow_table()
+    for table in ("res_keys", "res_candidates", "res_features", "res_scored", "res_duplicate_pairs", "res_duplicates"):
         con.execute(f"DROP TABLE {table}")
     return edges
+
+
+def remember(con: duckdb.DuckDBPyConnection) -> None:
+    """Keep this run's fingerprints, links and localities for the next run's ``match`` (in the caller's
+    transaction: they must describe the links the run wrote)."""
+    con.execute("DELETE FROM core.match_records")
+    con.execute("INSERT INTO core.match_records SELECT source_id, source_key, fingerprint FROM res_fingerprints")
+    con.execute("DELETE FROM core.match_pairs")
+    con.execute(
+        """
+        INSERT INTO core.match_pairs
+        SELECT x.source_id, x.source_key, y.source_id, y.source_key, p.score, p.reasons, p.same_listing,
+               p.duplicate_rank
+        FROM res_pairs p JOIN res_records x ON x.rid = p.a JOIN res_records y ON y.rid = p.b
+        """
+    )
+    con.execute("DELETE FROM core.match_localities")
+    con.execute(
+        "INSERT INTO core.match_localities SELECT city, region_code, country, locality, $code FROM res_localities",
+        {"code": code_version()},
+    )
 
 
 def explain_pairs(con: duckdb.DuckDBPyConnection, pairs: list[tuple[int, int]]) -> list[dict[str, Any]]:

@@ -1,6 +1,8 @@
 """Resolution: source records → real-world meetings with ids that do not change from night to night.
 
-1. ``matching``: blocking joins and rules find the pairs of current records that are the same meeting.
+1. ``matching``: blocking joins and rules find the pairs of current records that are the same meeting. A
+   night re-scores only the pairs with a record that changed (``core.match_records`` keeps each record's
+   fingerprint, ``core.match_pairs`` the links found); ``full`` re-scores all, with the same result.
 2. ``clusters``: pairs become clusters; no cluster holds two listings of one source.
 3. Ids: a cluster keeps the id of its oldest member (earliest ``first_linked_at`` in ``core.meeting_links``,
    then source id and key), so running twice gives the same ids and a new source that duplicates known
@@ -10,7 +12,8 @@
    not current (their source is disabled) follow the merge, so the retired id cannot come back.
 4. ``survivorship`` builds ``core.meetings`` field by field; ``venues`` clusters their places.
 
-Everything is rebuilt from the current versions in one transaction: the links are the only memory. The
+Clusters, ids and meetings are rebuilt from the current versions in one transaction: the links are their
+only memory. The
 current versions are each enabled source's last good fetch plus, for the grace period, the last known version
 of records its healthy fetches stopped listing (``transforms.presence``): a meeting closes only after that.
 """
@@ -173,6 +176,7 @@ def resolve(
     priorities: Mapping[str, int] | None = None,
     close_after: int = presence.CLOSE_AFTER_RUNS,
     replay: bool = False,
+    full: bool = False,
 ) -> dict[str, int]:
     """Link every current record to a meeting, rebuild ``core.meetings`` and ``core.venues``; return counts.
 
@@ -181,7 +185,9 @@ def resolve(
     the records come from a replayed day, which is no observation (``presence.carried_versions_sql``).
     ``priorities``: the registry ``priority`` of each source (survivorship); a source missing from it has
     the registry default. A connection on DuckDB's default memory limit is capped at ``MEMORY_LIMIT``
-    while resolving (DuckDB spills to disk beyond it); a connection with its own limit keeps it.
+    while resolving (DuckDB spills to disk beyond it); a connection with its own limit keeps it. ``full``:
+    score every pair of records again instead of only those with a record that changed (``matching.match``;
+    the links, clusters and ids are the same either way).
     """
     setting = "SELECT current_setting('memory_limit')"
     with duckdb.connect() as fresh:
@@ -192,7 +198,7 @@ def resolve(
         ids = list(source_ids)
         if not replay:  # a replayed day is no observation: it never advances absence counters
             presence.observe(con, ids, now)
-        return _resolve(con, ids, now, priorities or {}, close_after, replay)
+        return _resolve(con, ids, now, priorities or {}, close_after, replay, full)
     finally:
         for (table,) in con.sql(
             "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE 'res\\_%' ESCAPE '\\'"
@@ -216,13 +222,14 @@ def _resolve(
     now: datetime,
     priorities: Mapping[str, int],
     close_after: int,
-    replay: bool = False,
+    replay: bool,
+    full: bool,
 ) -> dict[str, int]:
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW current_versions AS {current_versions_sql(source_ids, close_after, replay)}"
     )
     n = matching.prepare(con)
-    edges = matching.match(con)
+    edges = matching.match(con, full)
     _table(con, "res_edges", edges)
     _table(con, "res_clusters", _clusters(con, n, edges))
     con.execute(
@@ -271,13 +278,15 @@ def _resolve(
         con.execute("INSERT INTO core.meeting_links BY NAME SELECT * EXCLUDE (is_new) FROM res_new_links WHERE is_new")
         build_meetings(con, now)
         venues = build_venues(con)
+        matching.remember(con)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
     counts = con.sql(
         """
-        SELECT (SELECT count(*) FROM res_new_links WHERE is_new),
+        SELECT (SELECT count(*) FROM res_fingerprints WHERE changed),
+               (SELECT count(*) FROM res_new_links WHERE is_new),
                (SELECT count(*) FROM core.meetings),
                (SELECT count(*) FROM core.meetings WHERE len(sources) > 1),
                (SELECT count(*) FROM core.resolution_events WHERE run_at = $now AND kind = 'merge'),
@@ -286,5 +295,5 @@ def _resolve(
         """,
         params={"now": now},
     ).fetchall()[0]
-    names = ("new_links", "meetings", "multi_source_meetings", "merges", "splits", "moves")
+    names = ("rematched", "new_links", "meetings", "multi_source_meetings", "merges", "splits", "moves")
     return {"records": n, **dict(zip(names, counts, strict=True)), "venues": venues}

@@ -4,7 +4,8 @@ A church that hosts AA on Monday, NA on Tuesday and Al-Anon on Friday is one ven
 meetings never merge. Meetings are grouped by their surviving street address, normalized the way matching
 normalizes it (``transforms.matching.street_key_sql``: units dropped, suffixes and ordinals abbreviated),
 within the same city (matching's city key), region and country. The venue's name and address are the most
-common ones among its meetings; its coordinates are the median of their rooftop coordinates.
+common ones among its meetings (ties go to the first in sort order, so a run is repeatable); its
+coordinates are the median of their rooftop coordinates.
 
 A venue's id is a digest of that normalized address key: the same place gets the same id every night,
 whichever meeting was listed first.
@@ -64,7 +65,7 @@ def build_venues(con: duckdb.DuckDBPyConnection) -> int:
         FROM places p
         LEFT JOIN (SELECT venue_key, arg_min(venue_name, {{'n': -n, 'name': venue_name}}) AS name
                    FROM names GROUP BY venue_key) n USING (venue_key)
-        JOIN (SELECT venue_key, arg_min(address, {{'n': -n, 'line': address.address_line}}) AS address
+        JOIN (SELECT venue_key, arg_min(address, {{'n': -n, 'address': address}}) AS address
               FROM addresses GROUP BY venue_key) a USING (venue_key)
         """
     )

@@ -8,7 +8,6 @@ removes. The formats are written by ``warehouse.exporters``: every meeting, then
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -22,6 +21,7 @@ from typing import Any
 import duckdb
 
 import transforms
+from foundation import ids
 from foundation.paths import UnsafePath, component, inside
 from foundation.settings import Settings
 from transforms.regions import Region, SourceLabels, assign
@@ -182,13 +182,10 @@ def _drop_release_tables(con: duckdb.DuckDBPyConnection) -> None:
 def code_version() -> str:
     """A digest of what turns meetings into files (this module, the exporters, their reference data and the
     schema version): a scope's files are reused only when this and its rows are what they were."""
-    digest = hashlib.sha256(SCHEMA_VERSION.encode())
     here = Path(__file__).parent
     code = [here / "publish.py", *(here / "exporters").rglob("*.py"), *(here / "exporters").rglob("*.json"),
             *(Path(transforms.__file__).parent / "data").glob("*.csv")]  # fmt: skip
-    for path in sorted(code):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
+    return ids.code_version(SCHEMA_VERSION, code)
 
 
 FINGERPRINT_SQL = f"""

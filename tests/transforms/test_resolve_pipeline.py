@@ -88,3 +88,32 @@ def test_venues_are_built_from_the_published_meetings(pipeline):
         ).fetchall()[0]
     assert venues > 50
     assert unplaced < 10
+
+
+def test_a_quiet_night_rematches_nothing_and_a_full_pass_agrees(pipeline, capsys):
+    """Issue O: the second night (neither feed changed) re-scored no pair; ``clearinghouse resolve --full`` and
+    the weekly maintenance re-score all and move no record."""
+    from clearinghouse.pipeline import weekly_maintenance
+
+    warehouse = pipeline["home"] / "warehouse.duckdb"
+
+    def links() -> list[tuple]:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            return con.sql("SELECT source_id, source_key, meeting_id FROM core.meeting_links ORDER BY ALL").fetchall()
+
+    def rematched() -> list[int]:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            return [r for (r,) in con.sql("SELECT (counts->>'rematched')::INTEGER FROM ops.stage_runs "
+                                          "WHERE stage = 'resolve' ORDER BY started_at").fetchall()]  # fmt: skip
+
+    before = links()
+    assert rematched()[0] == len(before) > 1000
+    assert rematched()[1] == 0
+    capsys.readouterr()
+    assert main(["resolve", "--full", "--sources", str(pipeline["home"] / "sources.yaml")]) == 0
+    assert "0 merges, 0 splits, 0 moves" in " ".join(capsys.readouterr().err.split())
+    assert links() == before and rematched()[-1] == len(before)
+    assert weekly_maintenance()["full_resolution"] | {"records": 0, "meetings": 0} == {
+        "records": 0, "meetings": 0, "merges": 0, "splits": 0, "moves": 0
+    }  # fmt: skip
+    assert links() == before

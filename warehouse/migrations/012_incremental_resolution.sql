@@ -1,0 +1,36 @@
+-- Incremental resolution (issue O): what the last resolution saw, so the next one re-matches only the records
+-- that changed. `transforms.matching` keeps these; a full pass (`clearinghouse resolve --full`, the weekly
+-- maintenance) rewrites them from scratch. Deleting their rows is always safe: the next run is then a full pass.
+
+-- Each current record's matching fingerprint: a hash of everything matching reads of it (its keys, fields and
+-- the name's distinctiveness) and of the matching code. A record whose fingerprint moved is re-matched.
+CREATE TABLE core.match_records (
+    source_id VARCHAR,
+    source_key VARCHAR,
+    fingerprint UBIGINT NOT NULL,
+    PRIMARY KEY (source_id, source_key)
+);
+
+-- The links matching found between two records that depend on those two records alone: scored links between
+-- sources, and a source's pairwise duplicate listings. `a` sorts before `b` (source_id, source_key).
+-- `duplicate_rank`: the strength of a duplicate-listing reason (lower wins); null for a scored link.
+CREATE TABLE core.match_pairs (
+    a_source_id VARCHAR NOT NULL,
+    a_source_key VARCHAR NOT NULL,
+    b_source_id VARCHAR NOT NULL,
+    b_source_key VARCHAR NOT NULL,
+    score DOUBLE NOT NULL,
+    reasons VARCHAR NOT NULL,
+    same_listing BOOLEAN NOT NULL,
+    duplicate_rank TINYINT
+);
+
+-- The Postal Service's name of each (city, region, country) a record gave, as `transforms.gazetteer` found it
+-- with the code and reference data of `code` (rows of another code are recomputed).
+CREATE TABLE core.match_localities (
+    city VARCHAR,
+    region_code VARCHAR,
+    country VARCHAR,
+    locality VARCHAR,
+    code VARCHAR NOT NULL
+);
