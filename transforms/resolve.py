@@ -10,7 +10,8 @@
    keeps it and the other gets ``ids.meeting_id`` of its own oldest member. Records that changed meeting
    are written to ``core.resolution_events`` (merge, split, move); records of a merged-away id that are
    not current (their source is disabled) follow the merge, so the retired id cannot come back.
-4. ``survivorship`` builds ``core.meetings`` field by field; ``venues`` clusters their places.
+4. ``survivorship`` builds ``core.meetings`` field by field (a meeting whose records did not change keeps its
+   row); ``venues`` clusters their places.
 
 Clusters, ids and meetings are rebuilt from the current versions in one transaction: the links are their
 only memory. The
@@ -32,7 +33,7 @@ from foundation.source import Source
 from foundation.sql import sql_text_list
 from transforms import matching, presence
 from transforms.clusters import cluster
-from transforms.survivorship import MEETING_FIELDS, build_meetings
+from transforms.survivorship import MEETING_FIELDS, build_meetings, remember_meetings
 from transforms.venues import build_venues
 
 __all__ = ["MEETING_FIELDS", "resolve"]
@@ -276,9 +277,10 @@ def _resolve(
             """
         )
         con.execute("INSERT INTO core.meeting_links BY NAME SELECT * EXCLUDE (is_new) FROM res_new_links WHERE is_new")
-        build_meetings(con, now)
+        build_meetings(con, now, full)
         venues = build_venues(con)
         matching.remember(con)
+        remember_meetings(con)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -27,9 +27,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from pathlib import Path
 
 import duckdb
 
+from foundation import ids
 from foundation.model import FIELD_NAMES
 
 
@@ -208,24 +211,57 @@ def _survived_sql() -> str:
 _SURVIVED_SQL = _survived_sql()
 
 
-def build_meetings(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
-    """Rebuild ``core.meetings`` and ``core.meeting_field_sources`` from ``res_members``.
+@cache
+def code_version() -> str:
+    """This module and the model's fields: a meeting kept from a run of other code is rebuilt."""
+    return ids.code_version(",".join(MEETING_FIELDS), [Path(__file__)])
+
+
+DIGESTS_SQL = """
+CREATE OR REPLACE TEMP TABLE res_meeting_digests AS
+SELECT meeting_id, bit_xor(hash(*COLUMNS(* EXCLUDE (rid, src, fetch_id, meeting_id)), $code)) AS digest
+FROM res_members GROUP BY meeting_id
+"""
+KEPT_SQL = """
+CREATE OR REPLACE TEMP TABLE res_kept_meetings AS
+SELECT d.meeting_id FROM res_meeting_digests d JOIN core.match_meetings m USING (meeting_id)
+WHERE m.digest = d.digest AND NOT $full
+"""
+"""Each meeting's digest (everything survivorship reads of its records) and the meetings the last run built
+from exactly the same records (none in a full pass)."""
+
+
+def build_meetings(con: duckdb.DuckDBPyConnection, now: datetime, full: bool = True) -> None:
+    """Build ``core.meetings`` and ``core.meeting_field_sources`` from ``res_members``.
 
     ``res_members``: one row per current record with its version fields, ``rid``, ``meeting_id``,
     ``priority`` and ``since`` (when the record was first linked). Leaves ``res_meeting_address``
-    (``meeting_id`` → ``rid`` of the record its address came from) for the venues.
+    (``meeting_id`` → ``rid`` of the record its address came from) for the venues. Unless ``full``, a meeting
+    whose records are those the last run built it from, field for field, keeps its rows (only ``last_seen``
+    moves, as a rebuilt row's would); ``remember_meetings`` keeps the digests for the next run.
     """
     fields = ", ".join(MEETING_FIELDS)
     published = [f for f in MEETING_FIELDS if f not in DERIVED]
-    con.execute("DELETE FROM core.meetings")
-    con.execute("DELETE FROM core.meeting_field_sources")
+    con.execute(DIGESTS_SQL, {"code": code_version()})
+    con.execute(KEPT_SQL, {"full": full})
+    con.execute("DELETE FROM core.meetings WHERE meeting_id NOT IN (SELECT meeting_id FROM res_kept_meetings)")
+    con.execute(
+        "DELETE FROM core.meeting_field_sources WHERE meeting_id NOT IN (SELECT meeting_id FROM res_kept_meetings)"
+    )
+    con.execute("UPDATE core.meetings SET last_seen = $now, last_verified = NULL", {"now": now})
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE res_built AS
+        SELECT * FROM res_members WHERE meeting_id NOT IN (SELECT meeting_id FROM res_kept_meetings)
+        """
+    )
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE res_multi AS
         SELECT *, row_number() OVER (PARTITION BY meeting_id ORDER BY source_id, source_key) AS pos,
                bool_and(source_updated_at IS NOT NULL) OVER (PARTITION BY meeting_id) AS all_stamped
-        FROM res_members WHERE meeting_id IN (SELECT meeting_id FROM res_members GROUP BY meeting_id
-                                              HAVING count(*) > 1)
+        FROM res_built WHERE meeting_id IN (SELECT meeting_id FROM res_built GROUP BY meeting_id
+                                            HAVING count(*) > 1)
         """
     )
     con.execute(
@@ -233,7 +269,7 @@ def build_meetings(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
         INSERT INTO core.meetings BY NAME
         SELECT meeting_id, {fields}, [{{'source_id': source_id, 'source_key': source_key}}] AS sources,
                since AS first_seen, $now AS last_seen, 'active' AS status
-        FROM res_members WHERE meeting_id NOT IN (SELECT meeting_id FROM res_multi)
+        FROM res_built WHERE meeting_id NOT IN (SELECT meeting_id FROM res_multi)
         """,
         {"now": now},
     )
@@ -256,7 +292,22 @@ def build_meetings(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE res_meeting_address AS
-        SELECT meeting_id, rid FROM res_members WHERE meeting_id NOT IN (SELECT meeting_id FROM res_multi)
+        SELECT meeting_id, rid FROM res_built WHERE meeting_id NOT IN (SELECT meeting_id FROM res_multi)
         UNION ALL SELECT meeting_id, address_rid FROM res_survived
+        UNION ALL
+        SELECT k.meeting_id, r.rid FROM res_kept_meetings k JOIN core.match_meetings m USING (meeting_id)
+        JOIN res_members r ON r.source_id = m.address_source_id AND r.source_key = m.address_source_key
+        """
+    )
+
+
+def remember_meetings(con: duckdb.DuckDBPyConnection) -> None:
+    """Keep each meeting's digest and address record for the next run's ``build_meetings``."""
+    con.execute("DELETE FROM core.match_meetings")
+    con.execute(
+        """
+        INSERT INTO core.match_meetings
+        SELECT d.meeting_id, d.digest, r.source_id, r.source_key
+        FROM res_meeting_digests d JOIN res_meeting_address a USING (meeting_id) JOIN res_members r ON r.rid = a.rid
         """
     )

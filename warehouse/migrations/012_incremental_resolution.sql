@@ -34,3 +34,13 @@ CREATE TABLE core.match_localities (
     locality VARCHAR,
     code VARCHAR NOT NULL
 );
+
+-- Each meeting as the last resolution built it: a digest of its records (their fields, priority, first link)
+-- and of the survivorship code, and the record its address came from. A meeting whose digest did not move
+-- keeps its row in core.meetings (transforms.survivorship).
+CREATE TABLE core.match_meetings (
+    meeting_id VARCHAR PRIMARY KEY,
+    digest UBIGINT NOT NULL,
+    address_source_id VARCHAR NOT NULL,
+    address_source_key VARCHAR NOT NULL
+);
