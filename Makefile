@@ -19,8 +19,10 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
 	@test -x $(PY) || $(UV) venv --quiet --python $(PYTHON) $(VENV)
 	$(UV) pip sync --quiet --python $(PY) requirements.lock
-	$(UV) pip install --quiet --compile-bytecode --python $(PY) --no-deps -e .
-	@$(PY) -m compileall -q -j 0 foundation extractors transforms warehouse clearinghouse dags >/dev/null
+	$(UV) pip install --quiet --python $(PY) --no-deps -e .
+	@echo "compiling bytecode (once: up-to-date files are skipped)"
+	@$(PY) -m compileall -q -j 0 "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" \
+		foundation extractors transforms warehouse clearinghouse dags >/dev/null
 	@touch $@
 
 env: $(VENV)/.installed ## create or update the virtual environment from the lock file
