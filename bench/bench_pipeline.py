@@ -181,7 +181,8 @@ def night(home: Path, sources_path: Path, label: str, workers: int, replay_day: 
     )  # fmt: skip
     resolved = meter.run(
         "resolve", lambda: pipeline.resolve_stage(run_id, sources_path),
-        lambda s: (s["records"], f"{s['meetings']:,} meetings, {s['multi_source_meetings']:,} multi-source"),
+        lambda s: (s["records"], f"{s['meetings']:,} meetings, {s['multi_source_meetings']:,} multi-source, "
+                       f"{s['rematched']:,} re-matched"),
     )  # fmt: skip
     outcome = "published"
     try:
