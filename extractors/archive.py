@@ -188,7 +188,7 @@ class Archive:
         return inside(self.root, component(source_id, "source id"))
 
     def day_dir(self, source_id: str, day: str) -> Path:
-        return inside(self.source_dir(source_id), replay_day(day))
+        return inside(self.root, component(source_id, "source id"), replay_day(day))
 
     def store_body(self, source_id: str, day: str, body: bytes, content_type: str, url: str) -> tuple[str, str]:
         """Store a body content-addressed; returns (sha256, path relative to the root).
@@ -217,9 +217,8 @@ class Archive:
         return self.day_dir(record.source_id, record.started_at[:10]) / f"{safe}.fetch.json"
 
     def records_path(self, record: FetchRecord) -> Path:
-        return self.fetch_path(record).with_name(
-            self.fetch_path(record).name.replace(".fetch.json", ".records.parquet")
-        )
+        path = self.fetch_path(record)
+        return path.with_name(path.name.replace(".fetch.json", ".records.parquet"))
 
     def write_fetch(self, record: FetchRecord, durable: bool = True) -> Path:
         """Write the record; when not ``durable`` its fsync waits for ``commit_fetch_records``."""
