@@ -26,7 +26,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -166,7 +166,12 @@ class FetchRecord:
             self.off_scope_examples.append(url)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """The record as plain data (what ``dataclasses.asdict`` gives, without its deep copy of every value:
+        the fields are strings, numbers and lists of strings, copied here so the result is the caller's)."""
+        data = dict(vars(self))
+        data["parts"] = [{**vars(p), "redirects": list(p.redirects)} for p in self.parts]
+        data["off_scope_examples"] = list(self.off_scope_examples)
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FetchRecord:
@@ -223,7 +228,9 @@ class Archive:
     def write_fetch(self, record: FetchRecord, durable: bool = True) -> Path:
         """Write the record; when not ``durable`` its fsync waits for ``commit_fetch_records``."""
         path = self.fetch_path(record)
-        atomic_write(path, json.dumps(record.to_json(), indent=2, sort_keys=True).encode(), durable)
+        # One line, not indented: the C encoder writes it (an indent makes json fall back to pure Python), and
+        # one is written per source per night; `jq .` shows it indented.
+        atomic_write(path, json.dumps(record.to_json(), sort_keys=True).encode(), durable)
         if not durable:
             with _uncommitted_lock:
                 _uncommitted.add(path)
