@@ -547,12 +547,7 @@ class PoliteClient:
         if self._lease_dir is None:
             yield
             return
-        if host.lease is None:
-            self._lease_dir.mkdir(parents=True, exist_ok=True)
-            path = self._lease_dir / (re.sub(r"[^a-z0-9.-]+", "_", name.lower()) + ".lock")
-            host.lease = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        fd = host.lease
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        fd = self._locked_lease(host, self._lease_dir / (re.sub(r"[^a-z0-9.-]+", "_", name.lower()) + ".lock"))
         try:
             written = os.pread(fd, 64, 0)
             last = written.strip()
@@ -569,6 +564,25 @@ class PoliteClient:
                     os.ftruncate(fd, len(stamp))
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
+
+    @staticmethod
+    def _locked_lease(host: _Host, path: Path) -> int:
+        """The host's lease file ``path``, open and locked. A file deleted or replaced since it was opened
+        (``locks/`` cleared during a run) is opened again: a lock on a file other processes no longer find holds
+        nothing."""
+        while True:
+            if host.lease is None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                host.lease = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            fcntl.flock(host.lease, fcntl.LOCK_EX)
+            try:
+                if os.stat(path).st_ino == os.fstat(host.lease).st_ino:
+                    return host.lease
+            except FileNotFoundError:
+                pass
+            fcntl.flock(host.lease, fcntl.LOCK_UN)
+            os.close(host.lease)
+            host.lease = None
 
     def _wait_turn(self, host: _Host, delay: float) -> None:
         if host.last_request is not None:

@@ -625,3 +625,17 @@ def test_a_lease_file_written_longer_by_another_version_is_read_and_rewritten(si
     client.close()
     text = lease.read_text()
     assert len(text) < 30 and abs(float(text) - time.time()) < 60
+
+
+def test_a_lease_file_deleted_during_a_run_is_opened_again(site: Site, tmp_path: Path) -> None:
+    """The client keeps a host's lease file open; if ``locks/`` is cleared meanwhile, its next turn must lock the
+    file other processes now open, not the deleted one."""
+    site.route("/feed", Reply(200, b"[]"))
+    client = PoliteClient(user_agent=UA, min_delay_s=0, lease_dir=tmp_path / "locks", allow_private_addresses=True)
+    client.get(site.url + "/feed", source_id="s")
+    lease = tmp_path / "locks" / "127.0.0.1.lock"
+    lease.unlink()
+    (tmp_path / "locks").rmdir()
+    client.get(site.url + "/feed", source_id="s")
+    client.close()
+    assert lease.exists() and abs(float(lease.read_text()) - time.time()) < 60
