@@ -3,8 +3,9 @@
 Why at connect time: a check before the request (resolve, look, then let the HTTP library resolve again)
 can be beaten by DNS rebinding, where the name answers with a public address for the check and a private
 one for the connection. Here the connection itself resolves the name once, drops every address it may not
-reach, connects to one that is left, and checks the address the socket is connected to, for every request
-and every redirect hop (``guarded_session``).
+reach, connects to one that is left, and checks the address the socket is connected to, for every new
+connection, whichever request or redirect hop opens it (``guarded_session``). A kept-alive connection serves
+a host's next request without a new lookup: it stays with the address it was checked on.
 
 Refused always: cloud metadata endpoints (by name and by address), link-local (169.254.0.0/16, fe80::/10),
 unspecified, multicast, reserved and broadcast addresses. Refused unless ``allow_private`` (the demo and
