@@ -639,3 +639,24 @@ def test_a_lease_file_deleted_during_a_run_is_opened_again(site: Site, tmp_path:
     client.get(site.url + "/feed", source_id="s")
     client.close()
     assert lease.exists() and abs(float(lease.read_text()) - time.time()) < 60
+
+
+def test_the_request_carries_what_requests_would_send_and_no_more(site: Site, make_client: Callable) -> None:
+    """The client prepares its requests itself (``_exchange``): the headers are requests' defaults with ours
+    over them, in the same order, plus the validators; cookies a site set are sent back to it."""
+    import requests
+
+    site.route("/set", Reply(200, b"[]", {"Set-Cookie": "visit=1; Path=/"}))
+    site.route("/feed", Reply(304))
+    client = make_client()
+    client.get(f"{site.url}/set", source_id="s")
+    client.get(f"{site.url}/feed", source_id="s", etag='"v1"', last_modified="Mon, 01 Jan 2024 00:00:00 GMT")
+
+    expected = requests.Session().prepare_request(
+        requests.Request("GET", f"{site.url}/feed", headers={"User-Agent": UA, "Accept-Encoding": "gzip",
+                         "If-None-Match": '"v1"', "If-Modified-Since": "Mon, 01 Jan 2024 00:00:00 GMT"})
+    )  # fmt: skip
+    sent = site.seen[-1].headers
+    assert sent.pop("Cookie") == "visit=1"
+    assert sent.pop("Host") == site.url.removeprefix("http://")
+    assert list(sent.items()) == list(expected.headers.items())
