@@ -211,11 +211,15 @@ class Archive:
                 atomic_write(target, body)
         return digest, str(target.relative_to(self.root))
 
+    def path(self, rel_path: str) -> Path:
+        """The file ``rel_path`` names under the root, refused if it leads outside (check once, use twice)."""
+        return inside(self.root, rel_path)
+
     def read_body(self, rel_path: str) -> bytes:
-        return inside(self.root, rel_path).read_bytes()
+        return self.path(rel_path).read_bytes()
 
     def has(self, rel_path: str) -> bool:
-        return inside(self.root, rel_path).exists()
+        return self.path(rel_path).exists()
 
     def fetch_path(self, record: FetchRecord) -> Path:
         safe = component(record.fetch_id.replace("@", "_"), "fetch id")
