@@ -173,6 +173,11 @@ def open_socket(
     return sock
 
 
+KEPT_HOSTS = 64
+"""Hosts whose idle connections a session keeps (urllib3 keeps 10 by default, fewer than the hosts a fetch task
+works on at once, so each host's kept-alive connection would be closed before its next request)."""
+
+
 def guarded_session(policy: AddressPolicy) -> requests.Session:
     """A requests session whose every connection goes through ``policy``. The caller follows redirects
     itself (``allow_redirects=False``): each hop must be checked for scope and robots.txt as well."""
@@ -199,5 +204,5 @@ def guarded_session(policy: AddressPolicy) -> requests.Session:
     session = requests.Session()
     session.trust_env = False  # no proxies from the environment: the guard must see the real address
     for scheme in ("http://", "https://"):
-        session.mount(scheme, Adapter())
+        session.mount(scheme, Adapter(pool_connections=KEPT_HOSTS))
     return session
