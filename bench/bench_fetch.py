@@ -46,7 +46,7 @@ def _profile_threads(pipeline) -> list[cProfile.Profile]:
 
     def profiled(*args, **kwargs):
         if not hasattr(local, "profiler"):
-            local.profiler = cProfile.Profile()
+            local.profiler = cProfile.Profile(time.thread_time)
             profilers.append(local.profiler)
         local.profiler.enable()
         try:
@@ -55,7 +55,7 @@ def _profile_threads(pipeline) -> list[cProfile.Profile]:
             local.profiler.disable()
 
     pipeline.fetch_source = profiled
-    main = cProfile.Profile()
+    main = cProfile.Profile(time.thread_time)
     profilers.append(main)
     commit = pipeline.commit_fetch_records
 
