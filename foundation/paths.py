@@ -59,9 +59,9 @@ def _plainly_inside(root: Path, path: Path) -> bool:
     head = len(root.parts)
     if path.parts[:head] != root.parts or ".." in path.parts[head:]:
         return False
-    current = _real(root)
+    current = os.fspath(_real(root))
     for name in path.parts[head:]:
-        current = current / name
+        current = os.path.join(current, name)  # strings: pathlib's joins cost more than the lstat
         try:
             if stat.S_ISLNK(os.lstat(current).st_mode):
                 return False
