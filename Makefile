@@ -7,7 +7,7 @@ UV := $(PYTHON) -m uv
 export UV_PYTHON_DOWNLOADS := never
 export CLEARINGHOUSE_HOME ?= $(CURDIR)/data
 
-.PHONY: help env run test test-fast lint format lock bench bench-normalize bench-quality bench-dedupe bench-pipeline bench-fidelity bench-live bench-regions clean
+.PHONY: help env run test test-fast lint format lock bench bench-normalize bench-quality bench-dedupe bench-pipeline bench-fidelity bench-live bench-fetch bench-regions clean
 
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-16s %s\n", $$1, $$2}'
@@ -67,6 +67,9 @@ bench-fidelity: env ## the latest release against what its sources said (end tim
 
 bench-live: env ## the live registry's fetch at the politeness delays, answered from loopback (LATENCY_MS=1000: slow servers)
 	$(PY) bench/bench_live_fetch.py --latency-ms $(or $(LATENCY_MS),0)
+
+bench-fetch: env ## CPU per source of a quiet night's fetch (every source answers 304; SOURCES=500, PROFILE=1: cProfile)
+	$(PY) bench/bench_fetch.py --sources $(or $(SOURCES),500) $(if $(PROFILE),--profile)
 
 bench-regions: env ## the latest release's regional feeds: meetings outside them, New York City, labels (after `make run`)
 	$(PY) bench/bench_regions.py

@@ -26,7 +26,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -166,7 +166,12 @@ class FetchRecord:
             self.off_scope_examples.append(url)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """The record as plain data (what ``dataclasses.asdict`` gives, without its deep copy of every value:
+        the fields are strings, numbers and lists of strings, copied here so the result is the caller's)."""
+        data = dict(vars(self))
+        data["parts"] = [{**vars(p), "redirects": list(p.redirects)} for p in self.parts]
+        data["off_scope_examples"] = list(self.off_scope_examples)
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FetchRecord:
@@ -188,7 +193,7 @@ class Archive:
         return inside(self.root, component(source_id, "source id"))
 
     def day_dir(self, source_id: str, day: str) -> Path:
-        return inside(self.source_dir(source_id), replay_day(day))
+        return inside(self.root, component(source_id, "source id"), replay_day(day))
 
     def store_body(self, source_id: str, day: str, body: bytes, content_type: str, url: str) -> tuple[str, str]:
         """Store a body content-addressed; returns (sha256, path relative to the root).
@@ -206,25 +211,30 @@ class Archive:
                 atomic_write(target, body)
         return digest, str(target.relative_to(self.root))
 
+    def path(self, rel_path: str) -> Path:
+        """The file ``rel_path`` names under the root, refused if it leads outside (check once, use twice)."""
+        return inside(self.root, rel_path)
+
     def read_body(self, rel_path: str) -> bytes:
-        return inside(self.root, rel_path).read_bytes()
+        return self.path(rel_path).read_bytes()
 
     def has(self, rel_path: str) -> bool:
-        return inside(self.root, rel_path).exists()
+        return self.path(rel_path).exists()
 
     def fetch_path(self, record: FetchRecord) -> Path:
         safe = component(record.fetch_id.replace("@", "_"), "fetch id")
         return self.day_dir(record.source_id, record.started_at[:10]) / f"{safe}.fetch.json"
 
     def records_path(self, record: FetchRecord) -> Path:
-        return self.fetch_path(record).with_name(
-            self.fetch_path(record).name.replace(".fetch.json", ".records.parquet")
-        )
+        path = self.fetch_path(record)
+        return path.with_name(path.name.replace(".fetch.json", ".records.parquet"))
 
     def write_fetch(self, record: FetchRecord, durable: bool = True) -> Path:
         """Write the record; when not ``durable`` its fsync waits for ``commit_fetch_records``."""
         path = self.fetch_path(record)
-        atomic_write(path, json.dumps(record.to_json(), indent=2, sort_keys=True).encode(), durable)
+        # One line, not indented: the C encoder writes it (an indent makes json fall back to pure Python), and
+        # one is written per source per night; `jq .` shows it indented.
+        atomic_write(path, json.dumps(record.to_json(), sort_keys=True).encode(), durable)
         if not durable:
             with _uncommitted_lock:
                 _uncommitted.add(path)

@@ -60,7 +60,8 @@ def _make_getter(source: Source, record: FetchRecord, archive: Archive, client: 
     def get(name: str, url: str) -> SnapshotPart:
         shown = redact(url, source.secret)
         prior = previous.get(shown)
-        usable = prior is not None and archive.has(prior["path"])
+        prior_file = archive.path(prior["path"]) if prior is not None else None
+        usable = prior_file is not None and prior_file.exists()
         try:
             response = client.get(
                 url,
@@ -76,8 +77,8 @@ def _make_getter(source: Source, record: FetchRecord, archive: Archive, client: 
         except OffScopeLink:
             record.skipped_off_scope(shown)
             raise
-        if response.not_modified and usable:
-            body = archive.read_body(prior["path"])
+        if response.not_modified and usable and prior_file is not None:
+            body = prior_file.read_bytes()
             digest, path = prior["sha256"], prior["path"]
             content_type = prior.get("content_type", "")
         else:

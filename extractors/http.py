@@ -20,6 +20,7 @@ import dataclasses
 import fcntl
 import json
 import logging
+import os
 import re
 import threading
 import time
@@ -64,6 +65,11 @@ _CHUNK_BYTES = 16 * 1024
 _ROBOTS_MAX_BYTES = 512 * 1024
 """RFC 9309 §2.5: crawlers may ignore robots.txt content past 500 KiB."""
 _BOM_AND_SPACE = b"\xef\xbb\xbf \t\r\n"
+_DRAIN_BYTES = 64 * 1024
+"""The most of a body we do not keep (a 304, a redirect, an error page) that is read to keep its connection open:
+a longer one closes the connection instead."""
+_LEASE_WIDTH = 24
+"""A lease file holds the wall time of the host's last request, padded to this width so it is rewritten in place."""
 
 
 @dataclass(frozen=True)
@@ -181,10 +187,13 @@ class _Robots:
 @dataclass
 class _Host:
     """Per-host state (``host_of``: one server, whatever the scheme or port); ``lock`` serializes requests to
-    the host so the delay between them holds."""
+    the host so the delay between them holds. ``lease`` is the host's lease file, opened on its first request
+    and kept open for the client's life (``_lease``): a turn then costs a ``flock`` and two small reads and
+    writes, not an open, a directory check and a close."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     last_request: float | None = None
+    lease: int | None = None
 
 
 @dataclass
@@ -227,6 +236,8 @@ class PoliteClient:
         self._max_body_bytes = max_body_bytes
         self._rewrite = rewrite
         self._session = guarded_session(AddressPolicy(allow_private=allow_private_addresses))
+        self._request_headers = {**self._session.headers, **self._headers}
+        """The headers ``Session.request`` would send (the session's defaults, ours over them), merged once."""
         self._sleep = sleep
         self._clock = clock
         self._max_retry_after_s = max_retry_after_s
@@ -253,6 +264,13 @@ class PoliteClient:
 
     def close(self) -> None:
         self._session.close()
+        with self._hosts_lock:
+            hosts = list(self._hosts.values())
+        for host in hosts:
+            with host.lock:
+                if host.lease is not None:
+                    os.close(host.lease)
+                    host.lease = None
 
     def get(
         self,
@@ -366,7 +384,7 @@ class PoliteClient:
         name = host_of(url)
         with self._hosts_lock:
             host = self._hosts.setdefault(name, _Host())
-        with host.lock, self._lease(name, delay):
+        with host.lock, self._lease(host, name, delay):
             yield host
 
     def _check_robots(self, url: str, shown: str, *, source_id: str, delay: float, scope: CrawlScope) -> None:
@@ -519,32 +537,54 @@ class PoliteClient:
         )
 
     @contextmanager
-    def _lease(self, host: str, delay: float) -> Iterator[None]:
+    def _lease(self, host: _Host, name: str, delay: float) -> Iterator[None]:
         """Per-host politeness across processes: Airflow workers sharing ``CLEARINGHOUSE_HOME`` take turns.
 
-        An exclusive ``flock`` on ``locks/<host>.lock`` is held for the whole call; the file keeps the wall
-        time of the host's last request, so a worker waits out the delay another worker started.
+        An exclusive ``flock`` on ``locks/<host>.lock`` is held for the whole call (also when the delay is 0:
+        one request at a time per host, whichever process sends it); the file keeps the wall time of the
+        host's last request, so a worker waits out the delay another worker started. The file stays open
+        between turns (``_Host.lease``; the caller holds ``host.lock``, so no two threads share a turn) and
+        the lock is taken and released on it for each request, never held between them.
         """
         if self._lease_dir is None:
             yield
             return
-        self._lease_dir.mkdir(parents=True, exist_ok=True)
-        name = re.sub(r"[^a-z0-9.-]+", "_", host.lower()) + ".lock"
-        with open(self._lease_dir / name, "a+") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            handle.seek(0)
-            last = handle.read().strip()
-            if last:
+        fd = self._locked_lease(host, self._lease_dir / (re.sub(r"[^a-z0-9.-]+", "_", name.lower()) + ".lock"))
+        try:
+            written = os.pread(fd, 64, 0)
+            last = written.strip()
+            if last and delay > 0:
                 wait = float(last) + delay - time.time()
                 if wait > 0:
                     self._sleep(min(wait, delay))
             try:
                 yield
             finally:
-                handle.seek(0)
-                handle.truncate()
-                handle.write(f"{time.time():.3f}")
-                handle.flush()
+                stamp = f"{time.time():.3f}".ljust(_LEASE_WIDTH).encode()
+                os.pwrite(fd, stamp, 0)
+                if len(written) > len(stamp):  # a longer text than ours was there: cut what is left of it
+                    os.ftruncate(fd, len(stamp))
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    @staticmethod
+    def _locked_lease(host: _Host, path: Path) -> int:
+        """The host's lease file ``path``, open and locked. A file deleted or replaced since it was opened
+        (``locks/`` cleared during a run) is opened again: a lock on a file other processes no longer find holds
+        nothing."""
+        while True:
+            if host.lease is None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                host.lease = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            fcntl.flock(host.lease, fcntl.LOCK_EX)
+            try:
+                if os.stat(path).st_ino == os.fstat(host.lease).st_ino:
+                    return host.lease
+            except FileNotFoundError:
+                pass
+            fcntl.flock(host.lease, fcntl.LOCK_UN)
+            os.close(host.lease)
+            host.lease = None
 
     def _wait_turn(self, host: _Host, delay: float) -> None:
         if host.last_request is not None:
@@ -558,8 +598,15 @@ class PoliteClient:
         Raises ``_TooSlow`` when the body is still arriving ``max_fetch_s`` after the request started.
         """
         deadline = self._clock() + self._max_fetch_s
-        with self._session.get(
-            url, headers={**self._headers, **headers}, timeout=self._timeout_s, stream=True, allow_redirects=False
+        # What Session.get(url, headers=…, stream=True, allow_redirects=False) sends, prepared here: requests would
+        # merge the session's settings (its headers, params, hooks, proxies, verify) into every request anew, at a
+        # cost comparable to the rest of a 304. The session has no settings of its own besides its headers
+        # (trust_env is off: no proxies or netrc from the environment); its cookies are sent as requests would.
+        prepared = requests.PreparedRequest()
+        prepared.prepare(method="GET", url=url, headers={**self._request_headers, **headers},
+                         cookies=self._session.cookies)  # fmt: skip
+        with self._session.send(
+            prepared, timeout=self._timeout_s, stream=True, allow_redirects=False, proxies={}
         ) as answer:
             body = bytearray()
             if 200 <= answer.status_code < 300:
@@ -569,7 +616,25 @@ class PoliteClient:
                         return answer.status_code, answer.headers, bytes(body[:limit]), True
                     if self._clock() > deadline:
                         raise _TooSlow(len(body))
+                answer.raw.release_conn()  # read to its end: the connection serves the host's next request
+            else:
+                self._discard(answer, deadline)
             return answer.status_code, answer.headers, bytes(body), False
+
+    def _discard(self, answer: requests.Response, deadline: float) -> None:
+        """Read the body we do not keep (none for a 304), so its connection can serve the next request to the
+        host (keep-alive: no new connection, no new name lookup, for each of a host's sources). A body longer
+        than ``_DRAIN_BYTES``, slower than the fetch deadline, or broken is not read to its end: closing the
+        answer then closes its connection, as before."""
+        left = _DRAIN_BYTES
+        try:
+            while chunk := answer.raw.read1(_CHUNK_BYTES, decode_content=False):
+                left -= len(chunk)
+                if left < 0 or self._clock() > deadline:
+                    return
+        except (urllib3.exceptions.HTTPError, OSError):
+            return
+        answer.raw.release_conn()
 
 
 def _chunks(answer: requests.Response) -> Iterator[bytes]:

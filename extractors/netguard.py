@@ -3,8 +3,9 @@
 Why at connect time: a check before the request (resolve, look, then let the HTTP library resolve again)
 can be beaten by DNS rebinding, where the name answers with a public address for the check and a private
 one for the connection. Here the connection itself resolves the name once, drops every address it may not
-reach, connects to one that is left, and checks the address the socket is connected to, for every request
-and every redirect hop (``guarded_session``).
+reach, connects to one that is left, and checks the address the socket is connected to, for every new
+connection, whichever request or redirect hop opens it (``guarded_session``). A kept-alive connection serves
+a host's next request without a new lookup: it stays with the address it was checked on.
 
 Refused always: cloud metadata endpoints (by name and by address), link-local (169.254.0.0/16, fe80::/10),
 unspecified, multicast, reserved and broadcast addresses. Refused unless ``allow_private`` (the demo and
@@ -172,6 +173,11 @@ def open_socket(
     return sock
 
 
+KEPT_HOSTS = 64
+"""Hosts whose idle connections a session keeps (urllib3 keeps 10 by default, fewer than the hosts a fetch task
+works on at once, so each host's kept-alive connection would be closed before its next request)."""
+
+
 def guarded_session(policy: AddressPolicy) -> requests.Session:
     """A requests session whose every connection goes through ``policy``. The caller follows redirects
     itself (``allow_redirects=False``): each hop must be checked for scope and robots.txt as well."""
@@ -198,5 +204,5 @@ def guarded_session(policy: AddressPolicy) -> requests.Session:
     session = requests.Session()
     session.trust_env = False  # no proxies from the environment: the guard must see the real address
     for scheme in ("http://", "https://"):
-        session.mount(scheme, Adapter())
+        session.mount(scheme, Adapter(pool_connections=KEPT_HOSTS))
     return session

@@ -7,7 +7,10 @@ so ``--replay ../../etc`` is a clear error instead of a walk through the file sy
 
 from __future__ import annotations
 
+import functools
+import os
 import re
+import stat
 from datetime import date
 from pathlib import Path
 
@@ -38,8 +41,41 @@ def component(name: str, what: str = "name") -> str:
 
 
 def inside(root: Path, *parts: str) -> Path:
-    """``root`` joined with ``parts``, refused unless it stays inside ``root`` (symlinks resolved)."""
+    """``root`` joined with ``parts``, refused unless it stays inside ``root`` (symlinks resolved).
+
+    Called for every file the raw archive touches, so the common case is kept cheap: an absolute ``root`` is
+    resolved once per process (``_real``), and a path that goes down from it without ``..`` costs one
+    ``lstat`` per component below it (none past the first that does not exist); a symlink among them, a
+    ``..`` or an absolute part is judged by resolving the whole path, as always.
+    """
     path = root.joinpath(*parts)
-    if not path.resolve().is_relative_to(root.resolve()):
+    if not _plainly_inside(root, path) and not path.resolve().is_relative_to(_real(root)):
         raise UnsafePath(f"{'/'.join(parts)!r} leads outside {root}")
     return path
+
+
+def _plainly_inside(root: Path, path: Path) -> bool:
+    """``path`` is ``root`` and components below it, none ``..`` nor a symlink (so it cannot lead out)."""
+    head = len(root.parts)
+    if path.parts[:head] != root.parts or ".." in path.parts[head:]:
+        return False
+    current = os.fspath(_real(root))
+    for name in path.parts[head:]:
+        current = os.path.join(current, name)  # strings: pathlib's joins cost more than the lstat
+        try:
+            if stat.S_ISLNK(os.lstat(current).st_mode):
+                return False
+        except (FileNotFoundError, NotADirectoryError):
+            return True  # nothing below a missing component exists, symlinks included
+    return True
+
+
+def _real(root: Path) -> Path:
+    """``root`` with its symlinks resolved: once per process for an absolute root (roots are the folders of
+    ``CLEARINGHOUSE_HOME``, fixed for a process), every time for a relative one (it depends on the cwd)."""
+    return _real_absolute(root) if root.is_absolute() else root.resolve()
+
+
+@functools.lru_cache(maxsize=64)
+def _real_absolute(root: Path) -> Path:
+    return root.resolve()

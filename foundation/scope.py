@@ -13,6 +13,7 @@ which host such a URL names.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -47,8 +48,11 @@ class Place:
         return f"{self.scheme}://{self.host}:{self.port}"
 
 
+@functools.lru_cache(maxsize=4096)
 def place(url: str) -> Place | None:
-    """The place of an absolute http(s) URL with a plain authority, else ``None``."""
+    """The place of an absolute http(s) URL with a plain authority, else ``None``.
+
+    Cached: a request asks it of one URL several times (the check, the scope, the key, the hop)."""
     head, sep, rest = url.partition("://")
     if not sep or head.lower() not in DEFAULT_PORTS:
         return None

@@ -29,3 +29,21 @@ def test_a_changed_body_is_a_new_file(tmp_path: Path) -> None:
     _, second = archive.store_body("sussex-aa", "2026-12-06", BODY + b" ", "application/json", URL)
     assert (tmp_path / first).stat().st_ino != (tmp_path / second).stat().st_ino
     assert (tmp_path / second).stat().st_nlink == 1
+
+
+def test_a_fetch_record_as_json_is_its_fields_copied_and_reads_back_the_same(tmp_path: Path) -> None:
+    from dataclasses import asdict
+
+    from extractors.archive import FetchRecord, PartRecord
+
+    part = PartRecord("meetings", "https://a.example/feed", 304, "ab" * 32, 10, "s/2026-11-01/x.json",
+                      etag='"v1"', not_modified=True, redirects=["https://b.example/feed"])  # fmt: skip
+    record = FetchRecord("s@1", "s", "2026-11-01T03:00:00+00:00", status="unchanged", parts=[part],
+                         off_scope_links=1, off_scope_examples=["https://c.example/"])  # fmt: skip
+    data = record.to_json()
+    assert data == asdict(record)
+    data["parts"][0]["redirects"].append("changed")
+    data["off_scope_examples"].clear()
+    assert part.redirects == ["https://b.example/feed"] and record.off_scope_examples, "a copy, not the record's"
+    archive = Archive(tmp_path / "raw")
+    assert archive.read_fetch(archive.write_fetch(record)) == record

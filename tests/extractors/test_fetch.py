@@ -208,3 +208,23 @@ def test_a_fetch_record_a_crash_left_empty_is_skipped_and_the_next_night_fetches
     assert replay_source(source("http://unused.invalid/feed"), settings(), "2026-11-02").reason_code == (
         "nothing_to_replay"
     )
+
+
+def test_robots_txt_is_read_once_per_host_per_run_and_again_the_next_run(home: Path):
+    """A night's many sources of one host cost one robots.txt request (the run's client keeps it), and the
+    next night asks again: a site that disallows a feed between two nights is obeyed the second night."""
+    from clearinghouse.pipeline import fetch_all
+
+    routes = {f"/feed{i}": body(FEED) for i in range(4)}
+    routes["/robots.txt"] = (200, b"User-agent: *\nAllow: /\n", "text/plain")
+    seen: list[str] = []
+    with serve(routes, seen) as base:
+        sources = [source(f"{base}/feed{i}").model_copy(update={"id": f"s{i}"}) for i in range(4)]
+        first = fetch_all(sources, workers=2)
+        assert seen.count("/robots.txt") == 1 and {r["status"] for r in first} == {"ok"}
+        routes["/robots.txt"] = (200, b"User-agent: *\nDisallow: /feed2\n", "text/plain")
+        second = {r["source_id"]: r for r in fetch_all(sources, workers=2)}
+    assert seen.count("/robots.txt") == 2
+    assert second["s2"]["status"] == "failed" and second["s2"]["reason_code"] == "blocked_by_robots"
+    assert seen.count("/feed2") == 1, "the disallowed feed was not requested the second night"
+    assert {second[f"s{i}"]["status"] for i in (0, 1, 3)} == {"unchanged"}

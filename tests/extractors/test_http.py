@@ -39,16 +39,18 @@ class Seen:
     path: str
     headers: dict[str, str]
     at: float
+    port: int = 0
+    """The client's port: the same port for two requests means one connection (keep-alive)."""
 
 
 class Site:
     """A local HTTP server with scripted answers per path (the last one repeats) and a log of requests."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_alive: bool = False) -> None:
         self.routes: dict[str, list[Reply]] = {"/robots.txt": [Reply(404)]}
         self.seen: list[Seen] = []
         self._lock = threading.Lock()
-        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server = _Server(("127.0.0.1", 0), _KeepAliveHandler if keep_alive else _Handler)
         self._server.site = self
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         threading.Thread(target=self._server.serve_forever, args=(0.01,), daemon=True).start()
@@ -61,9 +63,9 @@ class Site:
     def route(self, path: str, *replies: Reply) -> None:
         self.routes[path] = list(replies)
 
-    def take(self, path: str, headers: dict[str, str]) -> Reply:
+    def take(self, path: str, headers: dict[str, str], port: int = 0) -> Reply:
         with self._lock:
-            self.seen.append(Seen(path, headers, time.monotonic()))
+            self.seen.append(Seen(path, headers, time.monotonic(), port))
             replies = self.routes.get(urlsplit(path).path, [Reply(404)])
             return replies.pop(0) if len(replies) > 1 else replies[0]
 
@@ -79,7 +81,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def do_GET(self) -> None:
-        reply = self.server.site.take(self.path, dict(self.headers))
+        reply = self.server.site.take(self.path, dict(self.headers), self.client_address[1])
         self.send_response(reply.status)
         for name, value in reply.headers.items():
             self.send_header(name, value)
@@ -89,6 +91,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Keep the test output quiet."""
+
+
+class _KeepAliveHandler(_Handler):
+    """HTTP/1.1: the connection stays open after an answer, as on real sites."""
+
+    protocol_version = "HTTP/1.1"
 
 
 @pytest.fixture
@@ -561,3 +569,94 @@ def test_secret_is_redacted_from_urllib3_debug_logs(
     assert any("/feed?key=*** " in line for line in logged)
     for form in _secret_forms():
         assert not any(form in line for line in logged)
+
+
+def test_a_host_s_304s_and_small_answers_share_one_connection(make_client: Callable) -> None:
+    """A quiet night: each of a host's sources answers 304 on the connection the previous one used (no new
+    connection, name lookup or guard check per source); a long body we do not keep closes it instead."""
+    site = Site(keep_alive=True)
+    try:
+        site.route("/a", Reply(304, headers={"ETag": '"a"'}))
+        site.route("/b", Reply(304, headers={"ETag": '"b"'}))
+        site.route("/gone", Reply(404, b"x" * 200_000))
+        client = make_client()
+        for path in ("/a", "/b", "/a"):
+            assert client.get(site.url + path, source_id="s", etag='"x"').not_modified
+        with pytest.raises(FetchError, match="HTTP 404"):
+            client.get(site.url + "/gone", source_id="s")
+        assert client.get(site.url + "/b", source_id="s").not_modified
+    finally:
+        site.stop()
+    assert site.paths() == ["/robots.txt", "/a", "/b", "/a", "/gone", "/b"]
+    ports = [s.port for s in site.seen]
+    assert len(set(ports[:5])) == 1, "robots.txt, the 304s and the 404 came on one connection"
+    assert ports[5] != ports[4], "the 404's long body was not read: its connection was closed"
+
+
+def test_the_lease_holds_a_host_even_without_a_delay(site: Site, tmp_path: Path) -> None:
+    """With ``min_delay_s`` 0 the lease file is still taken for each request: while another process holds a
+    host's lease, no request goes to that host (one request at a time per host, across processes)."""
+    import fcntl
+
+    site.route("/feed", Reply(200, b"[]"))
+    client = PoliteClient(user_agent=UA, min_delay_s=0, lease_dir=tmp_path, allow_private_addresses=True)
+    client.get(site.url + "/feed", source_id="s")  # opens the host's lease file, which then stays open
+    lease = tmp_path / "127.0.0.1.lock"
+    before = float(lease.read_text())
+    with open(lease, "a+") as other:  # another process's turn: its own open file, its own lock
+        fcntl.flock(other, fcntl.LOCK_EX)
+        worker = threading.Thread(target=client.get, args=(site.url + "/feed",), kwargs={"source_id": "s"})
+        worker.start()
+        worker.join(0.3)
+        assert worker.is_alive() and site.paths() == ["/robots.txt", "/feed"], "it waited for the lease"
+        fcntl.flock(other, fcntl.LOCK_UN)
+    worker.join(5)
+    client.close()
+    assert site.paths() == ["/robots.txt", "/feed", "/feed"]
+    assert float(lease.read_text()) >= before, "the wall time of the host's last request is kept"
+
+
+def test_a_lease_file_written_longer_by_another_version_is_read_and_rewritten(site: Site, tmp_path: Path) -> None:
+    site.route("/feed", Reply(200, b"[]"))
+    lease = tmp_path / "127.0.0.1.lock"
+    lease.write_text(f"{time.time() - 3600:.3f}" + " " * 100)
+    client = PoliteClient(user_agent=UA, min_delay_s=0.5, lease_dir=tmp_path, allow_private_addresses=True)
+    client.get(site.url + "/feed", source_id="s")
+    client.close()
+    text = lease.read_text()
+    assert len(text) < 30 and abs(float(text) - time.time()) < 60
+
+
+def test_a_lease_file_deleted_during_a_run_is_opened_again(site: Site, tmp_path: Path) -> None:
+    """The client keeps a host's lease file open; if ``locks/`` is cleared meanwhile, its next turn must lock the
+    file other processes now open, not the deleted one."""
+    site.route("/feed", Reply(200, b"[]"))
+    client = PoliteClient(user_agent=UA, min_delay_s=0, lease_dir=tmp_path / "locks", allow_private_addresses=True)
+    client.get(site.url + "/feed", source_id="s")
+    lease = tmp_path / "locks" / "127.0.0.1.lock"
+    lease.unlink()
+    (tmp_path / "locks").rmdir()
+    client.get(site.url + "/feed", source_id="s")
+    client.close()
+    assert lease.exists() and abs(float(lease.read_text()) - time.time()) < 60
+
+
+def test_the_request_carries_what_requests_would_send_and_no_more(site: Site, make_client: Callable) -> None:
+    """The client prepares its requests itself (``_exchange``): the headers are requests' defaults with ours
+    over them, in the same order, plus the validators; cookies a site set are sent back to it."""
+    import requests
+
+    site.route("/set", Reply(200, b"[]", {"Set-Cookie": "visit=1; Path=/"}))
+    site.route("/feed", Reply(304))
+    client = make_client()
+    client.get(f"{site.url}/set", source_id="s")
+    client.get(f"{site.url}/feed", source_id="s", etag='"v1"', last_modified="Mon, 01 Jan 2024 00:00:00 GMT")
+
+    expected = requests.Session().prepare_request(
+        requests.Request("GET", f"{site.url}/feed", headers={"User-Agent": UA, "Accept-Encoding": "gzip",
+                         "If-None-Match": '"v1"', "If-Modified-Since": "Mon, 01 Jan 2024 00:00:00 GMT"})
+    )  # fmt: skip
+    sent = site.seen[-1].headers
+    assert sent.pop("Cookie") == "visit=1"
+    assert sent.pop("Host") == site.url.removeprefix("http://")
+    assert list(sent.items()) == list(expected.headers.items())

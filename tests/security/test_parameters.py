@@ -110,3 +110,14 @@ def test_path_helpers() -> None:
     assert component("sussex-aa") == "sussex-aa"
     with pytest.raises(UnsafePath, match="one file or folder"):
         component("a/b")
+
+
+def test_a_symlink_inside_the_archive_is_followed_before_judging(archive: Archive, tmp_path: Path) -> None:
+    """The cheap path of ``inside`` (plain components below the root) must not skip a symlink among them."""
+    (archive.root / "a" / "out").symlink_to(tmp_path)  # raw/a/out -> the home, outside raw/
+    (archive.root / "a" / "in").symlink_to(archive.root / "b")  # raw/a/in -> raw/b, still inside
+    for rel in ("a/out/secret.txt", "a/out/never-written"):
+        with pytest.raises(UnsafePath):
+            archive.has(rel)
+    assert archive.has("a/in/2026-01-01/b_20260101T000000000000Z.fetch.json")
+    assert not archive.has("a/2026-01-01/missing/deeper.json")
