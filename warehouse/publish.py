@@ -8,7 +8,6 @@ removes. The formats are written by ``warehouse.exporters``: every meeting, then
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -24,6 +23,7 @@ import duckdb
 import transforms
 from foundation.paths import UnsafePath, component, inside
 from foundation.settings import Settings
+from foundation.versions import files_digest
 from transforms.regions import Region, SourceLabels, assign
 from transforms.resolve import MEETING_FIELDS
 from warehouse import release_store
@@ -182,13 +182,10 @@ def _drop_release_tables(con: duckdb.DuckDBPyConnection) -> None:
 def code_version() -> str:
     """A digest of what turns meetings into files (this module, the exporters, their reference data and the
     schema version): a scope's files are reused only when this and its rows are what they were."""
-    digest = hashlib.sha256(SCHEMA_VERSION.encode())
     here = Path(__file__).parent
     code = [here / "publish.py", *(here / "exporters").rglob("*.py"), *(here / "exporters").rglob("*.json"),
             *(Path(transforms.__file__).parent / "data").glob("*.csv")]  # fmt: skip
-    for path in sorted(code):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
+    return files_digest(SCHEMA_VERSION, code)
 
 
 FINGERPRINT_SQL = f"""
