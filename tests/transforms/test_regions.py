@@ -461,13 +461,19 @@ def assigned_tables(
 
 
 def uncached(con: duckdb.DuckDBPyConnection, regions: list[Region], labels: SourceLabels) -> tuple:
-    """The full computation for ``con``'s meetings: a new warehouse (an empty cache) with a copy of them."""
+    """The full computation for ``con``'s meetings: a new warehouse (an empty cache) with a copy of them, where
+    every meeting is a place of its own (its id is one of its place inputs), so that the reference does not
+    depend on which inputs the place key covers."""
     fresh = duckdb.connect()
     try:
         migrate(fresh)
         fresh.register("meetings", con.sql("SELECT * FROM core.meetings").to_arrow_table())
         fresh.execute("INSERT INTO core.meetings SELECT * FROM meetings")
-        return assigned_tables(fresh, regions, labels)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(
+                regions_module, "MEETINGS_SQL", MEETINGS_SQL.replace("meeting_id,", "meeting_id, meeting_id AS own,", 1)
+            )
+            return assigned_tables(fresh, regions, labels)
     finally:
         fresh.close()
 
@@ -500,8 +506,9 @@ def test_the_place_cache_holds_every_column_of_a_meetings_place():
 def test_the_place_cache_gives_the_full_computation_after_every_kind_of_change(tmp_path: Path, monkeypatch):
     """Real records of New York, Saint Paul and Seattle with the demo regions and labels, changed step by step
     (a postal code, a city, coordinates, a meeting closed, a meeting in a new state, the operator's regions,
-    a source label): after each, the cached assignment is the full computation's, table for table, and only the
-    changed places were located again (all of them when the fingerprint changed)."""
+    a source label, attendance, the sources listing a meeting): after each, the cached assignment is the full
+    computation's, table for table, and only the changed places were located again (all of them when the
+    fingerprint changed)."""
     located = Counter()
     locate = regions_module._locate
     monkeypatch.setattr(regions_module, "_locate", lambda *a: located.update(["place"]) or locate(*a))
@@ -555,6 +562,15 @@ def test_the_place_cache_gives_the_full_computation_after_every_kind_of_change(t
     labels[("nyc-aa", "PD")] = SourceLabel(state="NY", counties=("36079",), name="Putnam")
     step()
     assert place(con, putnam)[1] != before[putnam][1]
+    step(f"UPDATE core.meetings SET attendance = 'online' WHERE meeting_id = '{astoria}'")  # a new region
+    step(f"UPDATE core.meetings SET attendance = 'online' WHERE meeting_id = '{saint_paul}'", located_at_most=1)
+    assert "online" in place(con, astoria)[2] and "online" in place(con, saint_paul)[2]
+    step(
+        f"""UPDATE core.meetings SET sources = [{{'source_id': 'other-aa', 'source_key': 'x'}}]
+             WHERE meeting_id = '{putnam}'""",
+        located_at_most=1,
+    )  # its label "PD" means nothing there
+    assert place(con, putnam)[2] is None
     step(located_at_most=0)
 
 
