@@ -860,6 +860,8 @@ def _place(
     prepared: list[Prepared], regions: Sequence[Region], catalogue: list[Region], fingerprint: str
 ) -> list[dict[str, Any]]:
     """Locate and label places in the catalogue's regions: their rows of ``core.place_cache``."""
+    if not prepared:  # a quiet night: not even the county names are needed
+        return []
     polygons: list[BaseGeometry] = []
     compiled = _compile(catalogue, polygons)
     inside_point = _inside(polygons, [p.usable for p in prepared])
