@@ -806,7 +806,9 @@ def _fingerprint(regions: Sequence[Region], labels: SourceLabels, catalogue: Seq
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
-def _catalogue(states: Iterable[tuple[str | None, str | None]], any_online: bool, regions: Sequence[Region]):
+def _catalogue(
+    states: Iterable[tuple[str | None, str | None]], any_online: bool, regions: Sequence[Region]
+) -> list[Region]:
     """The regions in order: automatic ones from the states present, then the operator's (which win on an id)."""
     everything = {r.id: r for r in automatic_regions(states, any_online)}
     everything.update({r.id: r for r in regions})
