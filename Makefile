@@ -7,7 +7,7 @@ UV := $(PYTHON) -m uv
 export UV_PYTHON_DOWNLOADS := never
 export CLEARINGHOUSE_HOME ?= $(CURDIR)/data
 
-.PHONY: help env run test test-fast lint format lock bench bench-normalize bench-quality bench-dedupe bench-pipeline bench-fidelity bench-live bench-fetch bench-regions clean
+.PHONY: help env run test test-fast lint format lock bench bench-normalize bench-quality bench-dedupe bench-pipeline bench-fidelity bench-live bench-fetch bench-regions bench-places clean
 
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-16s %s\n", $$1, $$2}'
@@ -73,6 +73,9 @@ bench-fetch: env ## CPU per source of a quiet night's fetch (every source answer
 
 bench-regions: env ## the latest release's regional feeds: meetings outside them, New York City, labels (after `make run`)
 	$(PY) bench/bench_regions.py
+
+bench-places: env ## the place cache of regions.assign on a bench home (BENCH_HOME=...): cold, quiet, 1 % changed, CPU seconds
+	$(PY) bench/bench_places.py $(BENCH_HOME)
 
 clean: ## remove the runtime home (data/) — the warehouse, raw archive and releases
 	rm -rf data

@@ -1,14 +1,12 @@
 """The only places identifiers are made: run ids, source keys for id-less records, fetch ids, meeting ids,
-venue ids, the UUIDs of HSDS records and the versions of code whose results are kept between runs."""
+venue ids and the UUIDs of HSDS records."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import re
-from collections.abc import Iterable
 from datetime import UTC, datetime
-from pathlib import Path
 
 _SEP = "\x1f"
 
@@ -16,15 +14,6 @@ _SEP = "\x1f"
 def _digest(*parts: object, length: int) -> str:
     raw = hashlib.sha256(_SEP.join("" if p is None else str(p) for p in parts).encode("utf-8")).digest()
     return base64.b32encode(raw).decode("ascii").lower()[:length]
-
-
-def code_version(seed: str, files: Iterable[Path]) -> str:
-    """A digest of ``seed`` (a schema or package version) and the files' names and bytes: a result kept from a
-    run of other code is stale."""
-    digest = hashlib.sha256(seed.encode())
-    for path in sorted(files):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
 
 
 def new_run_id(now: datetime | None = None, prefix: str = "cli") -> str:

@@ -40,7 +40,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from foundation import ids
+from foundation.versions import files_digest
 from transforms.gazetteer import postal_city
 from transforms.refdata import data_rows
 
@@ -470,7 +470,7 @@ def code_version() -> str:
     """The matching code and its reference data (this module, the gazetteer, ``transforms/data``, the ZIP table):
     fingerprints and localities kept from a run of other code are stale, so that run re-matches everything."""
     here = Path(__file__).parent
-    return ids.code_version(f"zipcodes {version('zipcodes')}",
+    return files_digest(f"zipcodes {version('zipcodes')}",
                             [here / "matching.py", here / "gazetteer.py", *(here / "data").glob("*.csv")])  # fmt: skip
 
 

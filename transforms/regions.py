@@ -45,6 +45,7 @@ names the ZIP table spells differently.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import unicodedata
@@ -52,6 +53,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Literal
 
@@ -65,6 +67,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from foundation.versions import files_digest
 from transforms.county_shapes import counties_at, distance_km
 from transforms.gazetteer import city_key, city_place, county_codes, county_key
 from transforms.geo import country_name, zip_info
@@ -722,6 +725,12 @@ SELECT meeting_id, coalesce(country, 'US') AS country, upper(region_code) AS reg
        list_sort(list_distinct([s.source_id FOR s IN sources])) AS source_ids
 FROM core.meetings WHERE status = 'active' ORDER BY meeting_id
 """
+"""A meeting's place inputs: every column but the meeting id is part of its place key (``PLACE_KEYS``)."""
+PLACE_KEYS = "region_place_keys"
+"""Temporary table of ``assign``: every active meeting, its ``place_key`` (sha256 of its place inputs, the
+columns of ``MEETINGS_SQL`` but the meeting id) and those inputs."""
+CACHE = "core.place_cache"
+"""What each place key gave under a fingerprint (``warehouse/migrations/011_place_cache.sql``)."""
 
 
 @dataclass
@@ -766,13 +775,62 @@ def _inside(polygons: list[BaseGeometry], points: list[tuple[float, float] | Non
     return [frozenset(hits[i]) if i in hits else none for i in range(len(points))]
 
 
-def assign(con: duckdb.DuckDBPyConnection, regions: Sequence[Region], labels: SourceLabels | None = None) -> Assignment:
-    """Rebuild ``core.meeting_places``, ``core.meeting_regions`` and ``core.regions`` from the active
-    meetings of ``core.meetings``: automatic regions from the data, ``regions`` (the operator's) on top."""
-    ensure_reference(con)
-    labels = labels or {}
-    rows = con.sql(MEETINGS_SQL).to_arrow_table().to_pylist()
-    listed = frozenset(k for r in regions for part in r.parts() for k in part.city_keys())
+@cache
+def places_version() -> str:
+    """A digest of the code and reference data a meeting's place depends on: this module, the gazetteer, the
+    county shapes, ``geo`` and their tables in ``data/``, and the versions of the packages whose data they read
+    (the ZIP table, ISO 3166 names, GEOS)."""
+    here = Path(__file__).parent
+    modules = [here / f"{name}.py" for name in ("regions", "gazetteer", "county_shapes", "geo", "refdata")]
+    data = [here / "data" / name for name in ("us_counties.csv", "regions.csv", "country_aliases.csv",
+                                              "region_timezones.csv", "us_atlas_counties_10m.json")]  # fmt: skip
+    packages = [f"{name}={version(name)}" for name in ("zipcodes", "tzdata", "shapely", "numpy")]
+    return files_digest(",".join([*packages, f"geos={shapely.geos_version_string}"]), [*modules, *data])
+
+
+def _fingerprint(regions: Sequence[Region], labels: SourceLabels, catalogue: Sequence[Region]) -> str:
+    """Everything global a meeting's place depends on: the code (``places_version``), the operator's regions
+    (their whole definitions and their polygons' bytes), the source labels, and the region catalogue in order
+    (its automatic regions follow the states present)."""
+
+    def described(region: Region) -> dict[str, Any]:
+        polygons = [hashlib.sha256(p.polygon.read_bytes()).hexdigest() for p in region.parts() if p.polygon]
+        return {"region": region.model_dump(mode="json"), "polygons": polygons}
+
+    content = {
+        "code": places_version(),
+        "regions": [described(r) for r in regions],
+        "catalogue": [described(r) for r in catalogue],
+        "labels": sorted([s, label, meaning.model_dump(mode="json")] for (s, label), meaning in labels.items()),
+    }
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def _catalogue(
+    states: Iterable[tuple[str | None, str | None]], any_online: bool, regions: Sequence[Region]
+) -> list[Region]:
+    """The regions in order: automatic ones from the states present, then the operator's (which win on an id)."""
+    everything = {r.id: r for r in automatic_regions(states, any_online)}
+    everything.update({r.id: r for r in regions})
+    return list(everything.values())
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One place with what its address and coordinates say, before the regions are known."""
+
+    row: dict[str, Any]
+    """The place inputs (a row of ``PLACE_KEYS``)."""
+    address: Address
+    point_county: str | None
+    conflict: bool
+    conflict_km: float | None
+    usable: tuple[float, float] | None
+    """The source's point when it places the meeting (not contradicting its address)."""
+
+
+def _prepare(rows: list[dict[str, Any]], labels: SourceLabels, listed: frozenset[tuple[str, str]]) -> list[Prepared]:
+    """Read the addresses and coordinates of places (one ``_address`` per distinct address)."""
     address_of: dict[tuple, Address] = {}
     addresses = []
     for row in rows:
@@ -790,83 +848,159 @@ def assign(con: duckdb.DuckDBPyConnection, regions: Sequence[Region], labels: So
     conflict, conflict_km = _conflicts(points, point_counties, addresses)
     usable = [p if p is not None and not c and (pc is not None or a.country != "US") else None
               for p, c, pc, a in zip(points, conflict, point_counties, addresses, strict=True)]  # fmt: skip
+    return [Prepared(*place) for place in zip(rows, addresses, point_counties, conflict, conflict_km, usable,
+                                              strict=True)]  # fmt: skip
 
-    # The regions: automatic ones from where the meetings are, then the operator's (which win on an id).
-    states_present = {
-        (address.country, _state_of(address, _levels(address, point, county)))
-        for address, point, county in {
-            (address, point is not None, county): (address, point, county)
-            for address, point, county in zip(addresses, usable, point_counties, strict=True)
-        }.values()
-    }
-    everything = {r.id: r for r in automatic_regions(states_present, any(r["online"] for r in rows))}
-    everything.update({r.id: r for r in regions})
-    ordered = list(everything.values())
+
+def _states(prepared: list[Prepared]) -> set[tuple[str | None, str | None]]:
+    """(Country, state) of each place, as ``_locate`` will find it."""
+    distinct = {(p.address, p.usable is not None, p.point_county): p for p in prepared}.values()
+    return {(p.address.country, _state_of(p.address, _levels(p.address, p.usable, p.point_county))) for p in distinct}
+
+
+def _place(
+    prepared: list[Prepared], regions: Sequence[Region], catalogue: list[Region], fingerprint: str
+) -> list[dict[str, Any]]:
+    """Locate and label places in the catalogue's regions: their rows of ``core.place_cache``."""
+    if not prepared:  # a quiet night: not even the county names are needed
+        return []
     polygons: list[BaseGeometry] = []
-    compiled = _compile(ordered, polygons)
-    inside_point = _inside(polygons, usable)
-    inside_zip = _inside(polygons, [a.zip_point for a in addresses])
+    compiled = _compile(catalogue, polygons)
+    inside_point = _inside(polygons, [p.usable for p in prepared])
+    inside_zip = _inside(polygons, [p.address.zip_point for p in prepared])
     naming = _naming(regions)
-
-    places, memberships = [], []
-    cache: dict[tuple, tuple[Located, list[str], dict[str, list[str]]]] = {}
-    for i, row in enumerate(rows):
-        address = addresses[i]
-        key = (id(address), row["postal_code"], row["online"], usable[i] is not None, point_counties[i],
+    kinds = {r.id: r for r in catalogue}
+    done: dict[tuple, tuple[Located, list[str], dict[str, list[str]]]] = {}
+    rows = []
+    for i, place in enumerate(prepared):
+        row, address = place.row, place.address
+        key = (id(address), row["postal_code"], row["online"], place.usable is not None, place.point_county,
                inside_point[i], inside_zip[i], tuple(row["source_regions"]))  # fmt: skip
-        if key not in cache:
-            located = _locate(address, row["postal_code"], row["online"], usable[i], point_counties[i],
+        if key not in done:
+            located = _locate(address, row["postal_code"], row["online"], place.usable, place.point_county,
                               (inside_point[i], inside_zip[i]), compiled)  # fmt: skip
-            cache[key] = (located, *_labels(address, located, tuple(row["source_regions"]), naming, everything))
-        located, national, paths = cache[key]
-        zip_point = address.zip_point if conflict[i] else None
-        places.append((row["meeting_id"], located.evidence, located.country, located.state, located.county,
-                       point_counties[i], conflict[i], conflict_km[i], zip_point[1] if zip_point else None,
-                       zip_point[0] if zip_point else None, national, located.unplaced))  # fmt: skip
-        memberships += [(row["meeting_id"], rid, sub, paths[rid]) for rid, sub in located.regions]
-    _write(con, places, memberships, ordered)
-    counts = Counter(m[1] for m in memberships)
+            done[key] = (located, *_labels(address, located, tuple(row["source_regions"]), naming, kinds))
+        located, national, paths = done[key]
+        zip_point = address.zip_point if place.conflict else None
+        rows.append({
+            "place_key": row["place_key"], "fingerprint": fingerprint, "region_evidence": located.evidence,
+            "country": located.country, "state": located.state, "county": located.county,
+            "coordinates_county": place.point_county, "coordinates_conflict": place.conflict,
+            "conflict_km": place.conflict_km, "address_latitude": zip_point[1] if zip_point else None,
+            "address_longitude": zip_point[0] if zip_point else None, "labels": national,
+            "unplaced": located.unplaced,
+            "regions": [{"region_id": rid, "sub_region": sub, "labels": paths[rid]} for rid, sub in located.regions],
+        })  # fmt: skip
+    return rows
+
+
+def _places(con: duckdb.DuckDBPyConnection, which: str, fingerprint: str | None) -> list[dict[str, Any]]:
+    """The distinct places of the active meetings that the cache holds under ``fingerprint`` (``which`` =
+    ``SEMI``) or does not (``ANTI``)."""
+    query = f"""SELECT DISTINCT ON (place_key) * EXCLUDE (meeting_id) FROM {PLACE_KEYS}
+                {which} JOIN (SELECT place_key FROM {CACHE} WHERE fingerprint = $f) USING (place_key)
+                ORDER BY place_key"""
+    return con.sql(query, params={"f": fingerprint}).to_arrow_table().to_pylist()
+
+
+def assign(con: duckdb.DuckDBPyConnection, regions: Sequence[Region], labels: SourceLabels | None = None) -> Assignment:
+    """Rebuild ``core.meeting_places``, ``core.meeting_regions`` and ``core.regions`` from the active
+    meetings of ``core.meetings``: automatic regions from the data, ``regions`` (the operator's) on top.
+
+    Places are cached (``core.place_cache``): a meeting's result depends only on its place inputs (the columns
+    of ``MEETINGS_SQL`` but its id: country, state, city, postal code, the source's own coordinates, online,
+    source labels and source ids), hashed into its place key, and on what is global, hashed into the
+    fingerprint (``_fingerprint``: the code, the operator's regions and source labels, the region catalogue).
+    Only the places the cache does not hold under tonight's fingerprint are located; the cached rows give the
+    others, and their states give the automatic regions without locating them again. When the fingerprint
+    changed (new code, edited region files or labels, a state that appears or disappears) every place is
+    located again: that night costs a full pass. The result is the full computation's, row for row. Keys no
+    active meeting has any more, and rows of another fingerprint, are deleted.
+    """
+    ensure_reference(con)
+    labels = labels or {}
+    inputs = [c for c in con.sql(MEETINGS_SQL).columns if c != "meeting_id"]
+    key = "sha256(to_json({" + ", ".join(f"'{c}': {c}" for c in inputs) + "}))"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {PLACE_KEYS} AS SELECT {key} AS place_key, * FROM ({MEETINGS_SQL})")
+    try:
+        return _assign(con, regions, labels)
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {PLACE_KEYS}")
+
+
+def _assign(con: duckdb.DuckDBPyConnection, regions: Sequence[Region], labels: SourceLabels) -> Assignment:
+    listed = frozenset(k for r in regions for part in r.parts() for k in part.city_keys())
+    stored = con.sql(f"SELECT DISTINCT fingerprint FROM {CACHE} SEMI JOIN {PLACE_KEYS} USING (place_key)").fetchall()
+    cached = stored[0][0] if len(stored) == 1 else None  # one fingerprint, as assign leaves it
+    prepared = _prepare(_places(con, "ANTI", cached), labels, listed)
+    states = _states(prepared) | set(con.sql(
+        f"SELECT DISTINCT country, state FROM {CACHE} SEMI JOIN {PLACE_KEYS} USING (place_key) WHERE fingerprint = $f",
+        params={"f": cached},
+    ).fetchall())  # fmt: skip
+    any_online = con.sql(f"SELECT coalesce(bool_or(online), false) FROM {PLACE_KEYS}").fetchall()[0][0]
+    catalogue = _catalogue(states, any_online, regions)
+    fingerprint = _fingerprint(regions, labels, catalogue)
+    if cached is not None and fingerprint != cached:  # the cached places are not tonight's: a full pass
+        prepared += _prepare(_places(con, "SEMI", cached), labels, listed)
+        catalogue = _catalogue(_states(prepared), any_online, regions)
+        fingerprint = _fingerprint(regions, labels, catalogue)
+    _write(con, _place(prepared, regions, catalogue, fingerprint), catalogue, fingerprint)
+    counts = dict(con.sql("SELECT region_id, count(*) FROM core.meeting_regions GROUP BY ALL").fetchall())
+    by_first_meeting = "count(*) FROM core.meeting_places GROUP BY ALL ORDER BY min(meeting_id)"
     return Assignment(
-        regions=ordered,
-        counts={r.id: counts.get(r.id, 0) for r in ordered},
-        unplaced=dict(Counter(p[-1] for p in places if p[-1])),
-        evidence=dict(Counter(p[1] or "none" for p in places)),
-        conflicts=sum(conflict),
+        regions=catalogue,
+        counts={r.id: counts.get(r.id, 0) for r in catalogue},
+        unplaced=dict(con.sql(f"SELECT unplaced, {by_first_meeting}").filter("unplaced IS NOT NULL").fetchall()),
+        evidence=dict(con.sql(f"SELECT coalesce(region_evidence, 'none'), {by_first_meeting}").fetchall()),
+        conflicts=con.sql("SELECT count(*) FILTER (coordinates_conflict) FROM core.meeting_places").fetchall()[0][0],
     )
 
 
-PLACES_SCHEMA = pa.schema([
-    ("meeting_id", pa.string()), ("region_evidence", pa.string()), ("country", pa.string()), ("state", pa.string()),
-    ("county", pa.string()), ("coordinates_county", pa.string()), ("coordinates_conflict", pa.bool_()),
-    ("conflict_km", pa.float64()), ("address_latitude", pa.float64()), ("address_longitude", pa.float64()),
-    ("labels", pa.list_(pa.string())), ("unplaced", pa.string()),
-])  # fmt: skip
-MEMBERSHIP_SCHEMA = pa.schema([("meeting_id", pa.string()), ("region_id", pa.string()), ("sub_region", pa.string()),
-                               ("labels", pa.list_(pa.string()))])  # fmt: skip
 REGIONS_SCHEMA = pa.schema([("region_id", pa.string()), ("name", pa.string()), ("kind", pa.string()),
                             ("sub_regions", pa.list_(pa.string())), ("position", pa.int32())])  # fmt: skip
 
+PLACES_SQL = f"""
+INSERT INTO core.meeting_places BY NAME
+SELECT k.meeting_id, c.* EXCLUDE (place_key, fingerprint, regions)
+FROM {PLACE_KEYS} k JOIN {CACHE} c USING (place_key) ORDER BY k.meeting_id
+"""
+MEMBERSHIPS_SQL = f"""
+INSERT INTO core.meeting_regions BY NAME
+SELECT k.meeting_id, r.region.region_id, r.region.sub_region, r.region.labels
+FROM {PLACE_KEYS} k JOIN {CACHE} c USING (place_key), unnest(c.regions) WITH ORDINALITY AS r(region, i)
+ORDER BY k.meeting_id, r.i
+"""
+TABLES_SQL = {
+    "core.meeting_places": PLACES_SQL,
+    "core.meeting_regions": MEMBERSHIPS_SQL,
+    "core.regions": "INSERT INTO core.regions BY NAME SELECT * FROM region_rows",
+}
+"""Each table ``assign`` rebuilds and how: the meetings' places and memberships from the cache."""
 
-def _table(rows: list[tuple], schema: pa.Schema) -> pa.Table:
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
-    return pa.Table.from_arrays([pa.array(c, f.type) for c, f in zip(columns, schema, strict=True)], schema=schema)
 
-
-def _write(con: duckdb.DuckDBPyConnection, places: list[tuple], memberships: list[tuple], regions: list[Region]):
+def _write(con: duckdb.DuckDBPyConnection, computed: list[dict[str, Any]], regions: list[Region], fingerprint: str):
+    """In one transaction: the computed places into the cache (pruned), then the three tables from the cache."""
     catalogue = [(r.id, r.name, r.kind, [s.name for s in r.sub_regions], i) for i, r in enumerate(regions)]
-    tables = {
-        "core.meeting_places": _table(places, PLACES_SCHEMA),
-        "core.meeting_regions": _table(memberships, MEMBERSHIP_SCHEMA),
-        "core.regions": _table(catalogue, REGIONS_SCHEMA),
-    }
+    cache_schema = con.sql(f"SELECT * FROM {CACHE} LIMIT 0").to_arrow_table().schema
+    con.register("region_places", pa.Table.from_pylist(computed, schema=cache_schema))
+    con.register("region_rows", pa.Table.from_pylist([dict(zip(REGIONS_SCHEMA.names, r, strict=True))
+                                                      for r in catalogue], schema=REGIONS_SCHEMA))  # fmt: skip
     con.execute("BEGIN")
     try:
-        for name, table in tables.items():
-            con.register("region_rows", table)
-            con.execute(f"DELETE FROM {name}")
-            con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM region_rows")
-            con.unregister("region_rows")
+        con.execute(
+            f"""DELETE FROM {CACHE} c WHERE c.fingerprint <> $f
+                OR c.place_key NOT IN (SELECT place_key FROM {PLACE_KEYS})
+                OR c.place_key IN (SELECT place_key FROM region_places)""",
+            {"f": fingerprint},
+        )
+        con.execute(f"INSERT INTO {CACHE} BY NAME SELECT * FROM region_places")
+        for table, insert in TABLES_SQL.items():
+            con.execute(f"DELETE FROM {table}")
+            con.execute(insert)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
+    finally:
+        con.unregister("region_places")
+        con.unregister("region_rows")

@@ -32,8 +32,8 @@ from pathlib import Path
 
 import duckdb
 
-from foundation import ids
 from foundation.model import FIELD_NAMES
+from foundation.versions import files_digest
 
 
 @dataclass(frozen=True)
@@ -214,7 +214,7 @@ _SURVIVED_SQL = _survived_sql()
 @cache
 def code_version() -> str:
     """This module and the model's fields: a meeting kept from a run of other code is rebuilt."""
-    return ids.code_version(",".join(MEETING_FIELDS), [Path(__file__)])
+    return files_digest(",".join(MEETING_FIELDS), [Path(__file__)])
 
 
 DIGESTS_SQL = """

@@ -21,9 +21,9 @@ from typing import Any
 import duckdb
 
 import transforms
-from foundation import ids
 from foundation.paths import UnsafePath, component, inside
 from foundation.settings import Settings
+from foundation.versions import files_digest
 from transforms.regions import Region, SourceLabels, assign
 from transforms.resolve import MEETING_FIELDS
 from warehouse import release_store
@@ -185,7 +185,7 @@ def code_version() -> str:
     here = Path(__file__).parent
     code = [here / "publish.py", *(here / "exporters").rglob("*.py"), *(here / "exporters").rglob("*.json"),
             *(Path(transforms.__file__).parent / "data").glob("*.csv")]  # fmt: skip
-    return ids.code_version(SCHEMA_VERSION, code)
+    return files_digest(SCHEMA_VERSION, code)
 
 
 FINGERPRINT_SQL = f"""

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable
 from datetime import time
 from functools import cache
@@ -23,11 +24,17 @@ from foundation.source import Source
 from tests.extractors.html.pages import one_page, read
 from tests.transforms import realdata
 from tests.transforms.test_resolve import online, record, run
+from transforms import regions as regions_module
 from transforms.county_shapes import counties_at, distance_km
 from transforms.normalize import normalize
 from transforms.regions import (
     CONFLICT_KM,
+    MEETINGS_SQL,
+    Assignment,
+    Region,
     RegionError,
+    SourceLabel,
+    SourceLabels,
     assign,
     county_tables,
     load_regions,
@@ -432,6 +439,139 @@ def test_the_report_counts_regions_unplaced_meetings_and_contradictions_per_sour
     assert source == "gny-na" and count == len(examples.split("; ")) >= 4
     assert "55 Parkway Dr, Port Chester, NY, 10573, Westchester → Bronx County NY, 9.5 km" in examples
     assert "2763 Webster Ave, Bronx, NY, 10458, Fordham → Fairfield County CT" in examples  # a Bronx address
+
+
+# --- the place cache ----------------------------------------------------------------------------------------
+
+TABLES = {
+    "core.meeting_places": "SELECT * FROM core.meeting_places ORDER BY meeting_id",
+    "core.meeting_regions": "SELECT * FROM core.meeting_regions ORDER BY meeting_id, region_id",
+    "core.regions": "SELECT * FROM core.regions ORDER BY position",
+}
+
+
+def assigned_tables(
+    con: duckdb.DuckDBPyConnection, regions: list[Region], labels: SourceLabels
+) -> tuple[tuple, dict[str, list[tuple]]]:
+    """What ``assign`` returns (with the order of its lists and counts) and the three tables it rebuilds."""
+    a: Assignment = assign(con, regions, labels)
+    returned = ([r.model_dump() for r in a.regions], list(a.counts.items()), list(a.unplaced.items()),
+                list(a.evidence.items()), a.conflicts)  # fmt: skip
+    return returned, {name: con.sql(query).fetchall() for name, query in TABLES.items()}
+
+
+def uncached(con: duckdb.DuckDBPyConnection, regions: list[Region], labels: SourceLabels) -> tuple:
+    """The full computation for ``con``'s meetings: a new warehouse (an empty cache) with a copy of them, where
+    every meeting is a place of its own (its id is one of its place inputs), so that the reference does not
+    depend on which inputs the place key covers."""
+    fresh = duckdb.connect()
+    try:
+        migrate(fresh)
+        fresh.register("meetings", con.sql("SELECT * FROM core.meetings").to_arrow_table())
+        fresh.execute("INSERT INTO core.meetings SELECT * FROM meetings")
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(
+                regions_module, "MEETINGS_SQL", MEETINGS_SQL.replace("meeting_id,", "meeting_id, meeting_id AS own,", 1)
+            )
+            return assigned_tables(fresh, regions, labels)
+    finally:
+        fresh.close()
+
+
+def meeting_of(con: duckdb.DuckDBPyConnection, source_id: str, source_key: str) -> str:
+    return con.sql("SELECT meeting_id FROM core.meeting_links WHERE source_id = $s AND source_key = $k",
+                   params={"s": source_id, "k": source_key}).fetchall()[0][0]  # fmt: skip
+
+
+def place(con: duckdb.DuckDBPyConnection, meeting_id: str) -> tuple:
+    """(county, labels, {region: labels}) of a meeting."""
+    return con.sql(
+        """SELECT p.county, p.labels, (SELECT map(list(region_id), list(labels)) FROM core.meeting_regions r
+                                       WHERE r.meeting_id = p.meeting_id)
+           FROM core.meeting_places p WHERE meeting_id = $m""",
+        params={"m": meeting_id},
+    ).fetchall()[0]
+
+
+def test_the_place_cache_holds_every_column_of_a_meetings_place():
+    connection = duckdb.connect()
+    migrate(connection)
+    cache = {c for (c,) in connection.sql("SELECT column_name FROM duckdb_columns() WHERE table_name = 'place_cache'"
+                                          ).fetchall()}  # fmt: skip
+    places = {c for (c,) in connection.sql("SELECT column_name FROM duckdb_columns() "
+                                           "WHERE table_name = 'meeting_places'").fetchall()}  # fmt: skip
+    assert cache - {"place_key", "fingerprint", "regions"} == places - {"meeting_id"}
+
+
+def test_the_place_cache_gives_the_full_computation_after_every_kind_of_change(tmp_path: Path, monkeypatch):
+    """Real records of New York, Saint Paul and Seattle with the demo regions and labels, changed step by step
+    (a postal code, a city, coordinates, a meeting closed, a meeting in a new state, the operator's regions,
+    a source label, attendance, the sources listing a meeting): after each, the cached assignment is the full
+    computation's, table for table, and only the changed places were located again (all of them when the
+    fingerprint changed)."""
+    located = Counter()
+    locate = regions_module._locate
+    monkeypatch.setattr(regions_module, "_locate", lambda *a: located.update(["place"]) or locate(*a))
+    con = duckdb.connect()
+    migrate(con)
+    run(con, _real_versions().to_pylist())
+    regions, labels = load_regions(DEFAULT_REGIONS), dict(load_source_labels(DEFAULT_REGIONS))
+    saint_paul, bronx = meeting_of(con, "stpaul-aa", "56552"), meeting_of(con, "gny-na", "66")
+    nyc = [r for r in _real_versions().to_pylist() if r["source_id"] == "nyc-aa"]
+    astoria = meeting_of(con, "nyc-aa", next(r["source_key"] for r in nyc if r["city"] == "Astoria"))
+    putnam = meeting_of(con, "nyc-aa", next(r["source_key"] for r in nyc if r["source_regions"] == ["PD"]
+                                           and not r["city"]))  # fmt: skip
+
+    def step(sql: str = "", *, located_at_most: int | None = None) -> None:
+        if sql:
+            con.execute(sql)
+        located.clear()
+        cached = assigned_tables(con, regions, labels)
+        computed = located["place"]
+        assert cached == uncached(con, regions, labels)
+        if located_at_most is None:  # a full pass
+            assert computed == located["place"] - computed > 100
+        else:
+            assert 0 <= computed <= located_at_most
+        keys = con.sql(f"SELECT count(*) FROM (SELECT DISTINCT * EXCLUDE (meeting_id) FROM ({MEETINGS_SQL}))")
+        assert con.sql("SELECT count(*) FROM core.place_cache").fetchall() == keys.fetchall()  # pruned
+
+    step()  # a cold cache: everything
+    before = {m: place(con, m) for m in (saint_paul, bronx, astoria, putnam)}
+    step(located_at_most=0)  # a quiet night
+    step(f"UPDATE core.meetings SET postal_code = '55401' WHERE meeting_id = '{saint_paul}'", located_at_most=1)
+    assert place(con, saint_paul)[0] == "27053" != before[saint_paul][0]  # Minneapolis: Hennepin County
+    step(f"UPDATE core.meetings SET city = 'White Plains' WHERE meeting_id = '{astoria}'", located_at_most=1)
+    assert place(con, astoria)[0] == "36119" and "new-york-city" not in place(con, astoria)[2]  # Westchester
+    step(f"UPDATE core.meetings SET longitude = -73.99, latitude = 40.69 WHERE meeting_id = '{bronx}'",
+         located_at_most=1)  # fmt: skip
+    assert place(con, bronx)[0] == "36047" != before[bronx][0]  # the point moved from the Bronx to Brooklyn
+    step(f"UPDATE core.meetings SET status = 'closed' WHERE meeting_id = '{bronx}'", located_at_most=0)
+    assert ("oregon",) not in con.sql("SELECT region_id FROM core.regions").fetchall()
+    step(f"""INSERT INTO core.meetings SELECT * REPLACE ('oregon-1' AS meeting_id, 'OR' AS region_code,
+             'Portland' AS city, '97201' AS postal_code) FROM core.meetings WHERE meeting_id = '{saint_paul}'""")
+    assert place(con, "oregon-1")[2] == {"oregon": ["Multnomah County", "Portland"]}  # a new automatic region
+    regions += load_regions(write(tmp_path, "twin-cities.yaml", [{"id": "twin-cities", "name": "Twin Cities",
+                                                                   "zips": ["55401"]}]))  # fmt: skip
+    step()
+    assert "twin-cities" in place(con, saint_paul)[2]
+    regions[-1] = load_regions(write(tmp_path, "twin-cities.yaml", [{"id": "twin-cities", "name": "Twin Cities",
+                                                                      "zips": ["55102"]}]))[0]  # same id  # fmt: skip
+    step()
+    assert "twin-cities" not in place(con, saint_paul)[2]
+    labels[("nyc-aa", "PD")] = SourceLabel(state="NY", counties=("36079",), name="Putnam")
+    step()
+    assert place(con, putnam)[1] != before[putnam][1]
+    step(f"UPDATE core.meetings SET attendance = 'online' WHERE meeting_id = '{astoria}'")  # a new region
+    step(f"UPDATE core.meetings SET attendance = 'online' WHERE meeting_id = '{saint_paul}'", located_at_most=1)
+    assert "online" in place(con, astoria)[2] and "online" in place(con, saint_paul)[2]
+    step(
+        f"""UPDATE core.meetings SET sources = [{{'source_id': 'other-aa', 'source_key': 'x'}}]
+             WHERE meeting_id = '{putnam}'""",
+        located_at_most=1,
+    )  # its label "PD" means nothing there
+    assert place(con, putnam)[2] is None
+    step(located_at_most=0)
 
 
 def test_slugs_are_the_names_in_lower_case_ascii():
