@@ -224,6 +224,19 @@ def _accept(source: Source, record: FetchRecord, archive: Archive, state: dict[s
     )
 
 
+def _validators(parts: list[dict[str, Any]]) -> list[tuple[str, str | None, str | None]]:
+    return [(p["url"], p.get("etag"), p.get("last_modified")) for p in parts]
+
+
+def _keep_validators(source: Source, record: FetchRecord, archive: Archive, state: dict[str, Any]) -> None:
+    """The same bytes came under other validators — the feed moved to another URL, or its server gave a new
+    ETag: keep them, or every later night downloads the whole feed again instead of asking conditionally. A
+    304 changes nothing, so a quiet night writes no state."""
+    parts = [vars(p) for p in record.parts]
+    if _validators(parts) != _validators(state.get("parts", [])):
+        archive.write_state(source.id, {**state, "parts": parts})
+
+
 def _run(
     source: Source,
     record: FetchRecord,
@@ -249,6 +262,7 @@ def _run(
                 state["records_path"],
             )
             record.data_fetch_id = state["fetch_id"]
+            _keep_validators(source, record, archive, state)
         else:
             count = _parse_into_archive(source, record, parts, archive, parse)
             held = check_volume(source, count, state)

@@ -145,9 +145,11 @@ def test_a_root_server_with_many_service_bodies_costs_at_most_three_requests(
 
 
 @contextmanager
-def etag_site(payload: bytes) -> Iterator[str]:
-    """A feed with a strong ETag: ``If-None-Match`` with it is answered ``304 Not Modified``."""
-    tag = '"v1"'
+def etag_site(payload: bytes, tags: dict[str, str] | None = None, asked: list[str] | None = None) -> Iterator[str]:
+    """A feed with a strong ETag (``tags["etag"]``, ``"v1"`` unless changed): ``If-None-Match`` with it is
+    answered ``304 Not Modified``. ``asked``: each request's path and the ETag it sent."""
+    tags = tags if tags is not None else {}
+    tags.setdefault("etag", '"v1"')
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -156,6 +158,9 @@ def etag_site(payload: bytes) -> Iterator[str]:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
+            tag = tags["etag"]
+            if asked is not None:
+                asked.append(f"{self.path} {self.headers.get('If-None-Match')}")
             fresh = self.headers.get("If-None-Match") == tag
             self.send_response(304 if fresh else 200)
             self.send_header("ETag", tag)
@@ -194,6 +199,24 @@ def test_an_unchanged_fetch_has_no_fsync_of_its_own_and_the_stage_commits_them_t
     assert json.loads(path.read_text())["data_fetch_id"] == first.fetch_id  # written whole, not yet synced
     assert commit_fetch_records() == 1 and len(synced) == 2  # the record, then its folder (the rename)
     assert commit_fetch_records() == 0
+
+
+def test_the_same_bytes_under_a_new_etag_or_url_are_asked_conditionally_the_next_night(home: Path):
+    """A server that rotates its ETag, or a feed that moves to another URL, sends the same bytes with other
+    validators: that night is ``unchanged``, and the next one asks with the new validators and gets a 304."""
+    tags: dict[str, str] = {}
+    asked: list[str] = []
+    with etag_site(json.dumps(FEED).encode(), tags, asked) as base:
+        assert fetch(source(base + "/feed"), day=1).status == "ok"
+        tags["etag"] = '"v2"'
+        rotated = fetch(source(base + "/feed"), day=2)
+        assert fetch(source(base + "/feed"), day=3).parts[0].not_modified
+        moved = fetch(source(base + "/feed?v=2"), day=4)
+        again = fetch(source(base + "/feed?v=2"), day=5)
+    assert rotated.status == "unchanged" and not rotated.parts[0].not_modified
+    assert moved.status == "unchanged" and not moved.parts[0].not_modified
+    assert again.status == "unchanged" and again.parts[0].not_modified
+    assert asked == ["/feed None", '/feed "v1"', '/feed "v2"', "/feed?v=2 None", '/feed?v=2 "v2"']
 
 
 def test_a_fetch_record_a_crash_left_empty_is_skipped_and_the_next_night_fetches_again(home: Path):
