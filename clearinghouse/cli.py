@@ -393,18 +393,25 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
-    """Re-resolve the warehouse's current records into meetings; the next publish publishes the result."""
+    """Re-resolve the warehouse's current records into meetings and run the core checks (exit 3 when they fail);
+    the next publish publishes the result."""
     from clearinghouse import pipeline
 
     run_id = ids.new_run_id(prefix="resolve")
     logs.set_run_id(run_id)
-    result = pipeline.resolve_stage(run_id, args.sources, full=args.full, ends_run=True)
+    result = pipeline.resolve_stage(run_id, args.sources, full=args.full)
     console.print(
         f"run {run_id}: {result['records']:,} records ({result['rematched']:,} re-matched) → "
         f"{result['meetings']:,} meetings, {result['merges']} merges, {result['splits']} splits, "
-        f"{result['moves']} moves; `clearinghouse publish` publishes them"
+        f"{result['moves']} moves"
     )
-    return 0
+    try:
+        checks = pipeline.quality_stage(run_id, ends_run=True)
+    except QualityGateFailed as exc:
+        console.print(f"[bold red]core checks failed[/]: {escape(str(exc))}; nothing to publish until they pass")
+        return BLOCKED
+    console.print(f"core checks: {checks.get('status')}; `clearinghouse publish` publishes the meetings")
+    return PUBLISHED
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -590,7 +597,9 @@ def build_parser() -> argparse.ArgumentParser:
                          "below the previous release (a drop you checked is real)")  # fmt: skip
     publish.set_defaults(func=cmd_publish)
 
-    resolve = sub.add_parser("resolve", help="re-resolve the warehouse's records into meetings (without fetching)")
+    resolve = sub.add_parser(
+        "resolve", help="re-resolve the warehouse's records into meetings and run the core checks (no fetch)"
+    )
     resolve.add_argument("--sources", type=Path, help="registry YAML file or folder (default: $CLEARINGHOUSE_SOURCES)")
     resolve.add_argument("--full", action="store_true",
                          help="re-score every pair of records, not only those with a record that changed since "

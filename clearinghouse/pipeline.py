@@ -183,15 +183,13 @@ def resolve_stage(
     cfg: Settings | None = None,
     replay: bool = False,
     full: bool = False,
-    ends_run: bool = False,
 ) -> dict[str, Any]:
     """Resolve the current records into meetings, then record what changed (``transforms.history``).
 
     A listing missing from a healthy source stays for ``close_after_runs`` healthy runs before it closes.
     ``replay``: the run re-parsed an archived day; it republishes, but never advances the absence counters
     or closes a meeting. ``full``: re-score every pair of records, not only those with a record that changed
-    (the weekly maintenance and ``clearinghouse resolve --full``). ``ends_run``: the run is only this stage
-    and is closed ``built`` (the next publish publishes it).
+    (the weekly maintenance and ``clearinghouse resolve --full``).
     """
     from transforms import history
     from transforms.resolve import resolve
@@ -205,8 +203,6 @@ def resolve_stage(
                              close_after=cfg.close_after_runs, replay=replay, full=full)  # fmt: skip
             result = {**counts, "events": history.record(con, now)}
             recorded.update(result)
-        if ends_run:
-            runs.finish_run(con, run_id, "built")
         return result
 
 
@@ -226,8 +222,6 @@ def quality_stage(run_id: str, cfg: Settings | None = None, ends_run: bool = Fal
                 _blocked(con, run_id, cfg, exc)
                 raise
             counts["status"] = result.get("status")
-        if ends_run:
-            runs.finish_run(con, run_id, "built")
         return result
 
 
@@ -334,25 +328,39 @@ def _publish(
 
 
 def weekly_maintenance(cfg: Settings | None = None) -> dict[str, Any]:
-    """Weekly maintenance (the ``clearinghouse_maintenance`` DAG): a full resolution pass, then prune old raw
-    days and releases, drop superseded staging rows, compact the warehouse (a fresh copy swapped in).
+    """Weekly maintenance (the ``clearinghouse_maintenance`` DAG): a full resolution pass and the core checks,
+    then prune old raw days and releases, drop superseded staging rows, compact the warehouse (a fresh copy
+    swapped in).
 
-    Nights re-score only the pairs of records that changed; the full pass re-scores every pair. No source was
-    fetched since the last night, so a record it moves to another meeting is drift of the incremental passes:
-    it is corrected here (the next night publishes it) and logged as a warning.
+    Nights re-score only the pairs of records that changed; the full pass re-scores every pair. When no fetch
+    arrived since the last night, a record it moves to another meeting is drift of the incremental passes: it
+    is corrected here (the next night publishes it) and logged as a warning. A failed pass or failed checks
+    fail the task (an alert), after the housekeeping.
     """
     from warehouse.maintenance import run_maintenance
 
     cfg = cfg or settings()
     result: dict[str, Any] = {}
+    failure: Exception | None = None
     if cfg.warehouse_path.exists():
-        resolved = resolve_stage(ids.new_run_id(prefix="maintenance"), cfg=cfg, full=True, ends_run=True)
-        drift = sum(resolved[k] for k in ("merges", "splits", "moves"))
-        if drift:
-            log.warning("the weekly full resolution pass changed %d meetings' records (%d merges, %d splits, "
-                        "%d moves): incremental nights had drifted; the next night publishes the correction",
-                        drift, resolved["merges"], resolved["splits"], resolved["moves"])  # fmt: skip
-        result["full_resolution"] = {k: resolved[k] for k in ("records", "meetings", "merges", "splits", "moves")}
-    return result | run_maintenance(cfg.home, cfg.warehouse_path, keep_raw_days=cfg.keep_raw_days,
-                                    keep_releases=cfg.keep_releases, today=datetime.now(UTC).date(),
-                                    memory_limit=cfg.duckdb_memory_limit)  # fmt: skip
+        run_id = ids.new_run_id(prefix="maintenance")
+        try:
+            resolved = resolve_stage(run_id, cfg=cfg, full=True)
+            quality_stage(run_id, cfg=cfg, ends_run=True)
+        except Exception as exc:
+            log.error("the weekly full resolution pass failed: %s; the housekeeping goes on", exc)
+            failure = exc
+        else:
+            moved = sum(resolved[k] for k in ("merges", "splits", "moves"))
+            if moved and not resolved["observed"]:
+                log.warning("the weekly full resolution pass moved records of %d meetings (%d merges, %d splits, "
+                            "%d moves): incremental nights had drifted; the next night publishes the correction",
+                            moved, resolved["merges"], resolved["splits"], resolved["moves"])  # fmt: skip
+            keys = ("records", "observed", "meetings", "merges", "splits", "moves")
+            result["full_resolution"] = {k: resolved[k] for k in keys}
+    result |= run_maintenance(cfg.home, cfg.warehouse_path, keep_raw_days=cfg.keep_raw_days,
+                              keep_releases=cfg.keep_releases, today=datetime.now(UTC).date(),
+                              memory_limit=cfg.duckdb_memory_limit, close_after=cfg.close_after_runs)  # fmt: skip
+    if failure is not None:
+        raise failure
+    return result

@@ -1,12 +1,12 @@
 """
 ### clearinghouse_maintenance
 
-Weekly housekeeping: a full resolution pass (every pair of records re-scored; nights score only the changed
-ones, and a record this pass moves is logged as drift), then prunes raw snapshots older than
-`CLEARINGHOUSE_KEEP_RAW_DAYS` (default 90; bodies a source's last good fetch still needs are kept), keeps the
-last `CLEARINGHOUSE_KEEP_RELEASES` releases, drops staging rows of superseded fetches, and compacts the
-warehouse by copying it into a fresh file swapped in atomically (in the `duckdb_writer` pool; DuckDB's VACUUM
-does not shrink a file).
+Weekly housekeeping: a full resolution pass and the core checks (every pair of records re-scored; nights
+score only the changed ones, and a record this pass moves is logged as drift), then prunes raw snapshots
+older than `CLEARINGHOUSE_KEEP_RAW_DAYS` (default 90; bodies a source's last good fetch still needs are
+kept), keeps the last `CLEARINGHOUSE_KEEP_RELEASES` releases, drops staging rows of superseded fetches, and
+compacts the warehouse by copying it into a fresh file swapped in atomically (in the `duckdb_writer` pool;
+DuckDB's VACUUM does not shrink a file). A failed pass or failed checks fail the task after the housekeeping.
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ traps):
 
 from __future__ import annotations
 
+import sys
 from functools import cache
 from importlib.metadata import version
 from pathlib import Path
@@ -467,28 +468,30 @@ HASHED_KEY = "h-[a-z0-9]{16}"
 
 @cache
 def code_version() -> str:
-    """The matching code and its reference data (this module, the gazetteer, ``transforms/data``, the ZIP table):
-    fingerprints and localities kept from a run of other code are stale, so that run re-matches everything."""
+    """The matching code and what it runs on (this module, the gazetteer, ``transforms/data``, the ZIP table,
+    DuckDB's string functions, Python's Unicode tables): fingerprints, links and localities kept from a run of
+    other code are stale, so that run re-matches everything."""
     here = Path(__file__).parent
-    return files_digest(f"zipcodes {version('zipcodes')}",
-                            [here / "matching.py", here / "gazetteer.py", *(here / "data").glob("*.csv")])  # fmt: skip
+    seed = f"zipcodes {version('zipcodes')} duckdb {version('duckdb')} python {sys.version}"
+    return files_digest(seed, [here / "matching.py", here / "gazetteer.py", *(here / "data").glob("*.csv")])
 
 
-def _localities(con: duckdb.DuckDBPyConnection) -> None:
+def _localities(con: duckdb.DuckDBPyConnection, full: bool) -> None:
     """``res_localities``: each distinct (city, region, country) → the Postal Service's name of a US city.
 
     Names found by an earlier run of the same code come from ``core.match_localities``; only new places go
-    through the gazetteer (loading it alone costs more than a quiet night's matching)."""
+    through the gazetteer (loading it alone costs more than a quiet night's matching), every place in a
+    ``full`` pass."""
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE res_localities AS
         SELECT p.city, p.region_code, p.country, c.locality, c.code IS NOT NULL AS known
         FROM (SELECT DISTINCT city, region_code, country FROM res_versions) p
-        LEFT JOIN (SELECT * FROM core.match_localities WHERE code = $code) c
+        LEFT JOIN (SELECT * FROM core.match_localities WHERE code = $code AND NOT $full) c
           ON c.city IS NOT DISTINCT FROM p.city AND c.region_code IS NOT DISTINCT FROM p.region_code
          AND c.country IS NOT DISTINCT FROM p.country
         """,
-        {"code": code_version()},
+        {"code": code_version(), "full": full},
     )
     places = con.sql("SELECT city, region_code, country FROM res_localities WHERE NOT known").fetchall()
     if not places:
@@ -505,11 +508,11 @@ def _localities(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def prepare(con: duckdb.DuckDBPyConnection) -> int:
+def prepare(con: duckdb.DuckDBPyConnection, full: bool = False) -> int:
     """``res_versions`` (the ``current_versions`` view with a record id ``rid`` and a source number ``src``)
-    and ``res_records`` (one row per record with its matching keys)."""
+    and ``res_records`` (one row per record with its matching keys). ``full``: look every locality up again."""
     con.execute(VERSIONS_SQL)
-    _localities(con)
+    _localities(con, full)
     con.execute(WORLD_IDS_SQL)
     con.execute(
         RECORDS_SQL.format(
@@ -534,16 +537,25 @@ def _features(con: duckdb.DuckDBPyConnection, every_pair: bool) -> None:
     con.execute(RULES_SQL.format(near=NEAR_M, around=AROUND_M, far=FAR_M))
 
 
+def remembered(con: duckdb.DuckDBPyConnection) -> bool:
+    """The fingerprints and links kept are this code's and whole, as ``remember`` left them: an incremental
+    pass can trust them (otherwise it must be full)."""
+    state = con.sql(
+        """SELECT code, records = (SELECT count(*) FROM core.match_records),
+                  pairs = (SELECT count(*) FROM core.match_pairs) FROM core.match_state"""
+    ).fetchall()
+    return len(state) == 1 and state[0] == (code_version(), True, True)
+
+
 def match(con: duckdb.DuckDBPyConnection, full: bool = False) -> pa.Table:
     """Matching pairs (``a``, ``b`` record ids, ``score`` 0–1, ``reasons`` text, ``same_listing``: two
     listings of one meeting in one source) of the prepared records.
 
     Incremental unless ``full``: only pairs with a record whose fingerprint changed since the last run are
     scored; the other links are the last run's (``core.match_pairs``). The result is the same either way (a
-    test runs nights both ways); a full pass re-scores every pair. Without a last run (no fingerprints kept)
-    the pass is full. ``remember`` keeps this run's fingerprints and links for the next.
+    test runs nights both ways); a full pass re-scores every pair. The caller makes the pass full when the
+    kept links cannot be trusted (``remembered``). ``remember`` keeps this run's fingerprints and links.
     """
-    full = full or not con.sql("SELECT 1 FROM core.match_records LIMIT 1").fetchall()
     con.execute(FINGERPRINTS_SQL.format(full="TRUE" if full else "FALSE"), {"code": code_version()})
     con.execute(KEYS_SQL.format(key_text=KEY_TEXT_SQL.format(cell=GEO_CELL_DEG)))
     changed = "TRUE" if full else "rid IN (SELECT rid FROM res_fingerprints WHERE changed)"
@@ -574,6 +586,12 @@ def remember(con: duckdb.DuckDBPyConnection) -> None:
                p.duplicate_rank
         FROM res_pairs p JOIN res_records x ON x.rid = p.a JOIN res_records y ON y.rid = p.b
         """
+    )
+    con.execute("DELETE FROM core.match_state")
+    con.execute(
+        "INSERT INTO core.match_state SELECT $code, (SELECT count(*) FROM core.match_records), "
+        "(SELECT count(*) FROM core.match_pairs)",
+        {"code": code_version()},
     )
     con.execute("DELETE FROM core.match_localities")
     con.execute(

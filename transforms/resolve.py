@@ -181,7 +181,8 @@ def resolve(
 ) -> dict[str, int]:
     """Link every current record to a meeting, rebuild ``core.meetings`` and ``core.venues``; return counts.
 
-    First counts each source's new healthy fetch into ``core.record_presence`` (``presence.observe``), so
+    First counts each source's new healthy fetch into ``core.record_presence`` (``presence.observe``; their
+    number is ``observed`` in the counts), so
     records missing for fewer than ``close_after`` healthy runs stay in with their last known version. ``replay``:
     the records come from a replayed day, which is no observation (``presence.carried_versions_sql``).
     ``priorities``: the registry ``priority`` of each source (survivorship); a source missing from it has
@@ -197,9 +198,9 @@ def resolve(
         con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     try:
         ids = list(source_ids)
-        if not replay:  # a replayed day is no observation: it never advances absence counters
-            presence.observe(con, ids, now)
-        return _resolve(con, ids, now, priorities or {}, close_after, replay, full)
+        # a replayed day is no observation: it never advances absence counters
+        observed = 0 if replay else presence.observe(con, ids, now)
+        return {**_resolve(con, ids, now, priorities or {}, close_after, replay, full), "observed": observed}
     finally:
         for (table,) in con.sql(
             "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE 'res\\_%' ESCAPE '\\'"
@@ -229,7 +230,8 @@ def _resolve(
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW current_versions AS {current_versions_sql(source_ids, close_after, replay)}"
     )
-    n = matching.prepare(con)
+    full = full or not matching.remembered(con)
+    n = matching.prepare(con, full)
     edges = matching.match(con, full)
     _table(con, "res_edges", edges)
     _table(con, "res_clusters", _clusters(con, n, edges))

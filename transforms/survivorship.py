@@ -222,13 +222,22 @@ CREATE OR REPLACE TEMP TABLE res_meeting_digests AS
 SELECT meeting_id, bit_xor(hash(*COLUMNS(* EXCLUDE (rid, src, fetch_id, meeting_id)), $code)) AS digest
 FROM res_members GROUP BY meeting_id
 """
-KEPT_SQL = """
+
+
+def _row_hash(alias: str) -> str:
+    """A hash of what survivorship writes of a meeting (``last_seen``, ``last_verified``, ``venue_id`` come later)."""
+    return f"hash({', '.join(f'{alias}.{c}' for c in (*MEETING_FIELDS, 'sources', 'first_seen'))})"
+
+
+KEPT_SQL = f"""
 CREATE OR REPLACE TEMP TABLE res_kept_meetings AS
-SELECT d.meeting_id FROM res_meeting_digests d JOIN core.match_meetings m USING (meeting_id)
-WHERE m.digest = d.digest AND NOT $full
+SELECT d.meeting_id FROM res_meeting_digests d
+JOIN core.match_meetings m USING (meeting_id)
+JOIN core.meetings c USING (meeting_id)
+WHERE m.digest = d.digest AND m.row_hash = {_row_hash("c")} AND NOT $full
 """
-"""Each meeting's digest (everything survivorship reads of its records) and the meetings the last run built
-from exactly the same records (none in a full pass)."""
+"""The meetings the last run built from exactly the same records (none in a full pass), whose row is still the
+one it built (a row another writer changed or removed is built again)."""
 
 
 def build_meetings(con: duckdb.DuckDBPyConnection, now: datetime, full: bool = True) -> None:
@@ -305,9 +314,10 @@ def remember_meetings(con: duckdb.DuckDBPyConnection) -> None:
     """Keep each meeting's digest and address record for the next run's ``build_meetings``."""
     con.execute("DELETE FROM core.match_meetings")
     con.execute(
-        """
+        f"""
         INSERT INTO core.match_meetings
-        SELECT d.meeting_id, d.digest, r.source_id, r.source_key
-        FROM res_meeting_digests d JOIN res_meeting_address a USING (meeting_id) JOIN res_members r ON r.rid = a.rid
+        SELECT d.meeting_id, d.digest, {_row_hash("c")}, r.source_id, r.source_key
+        FROM res_meeting_digests d JOIN core.meetings c USING (meeting_id)
+        JOIN res_meeting_address a USING (meeting_id) JOIN res_members r ON r.rid = a.rid
         """
     )

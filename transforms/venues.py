@@ -69,6 +69,7 @@ def build_venues(con: duckdb.DuckDBPyConnection) -> int:
               FROM addresses GROUP BY venue_key) a USING (venue_key)
         """
     )
+    con.execute("UPDATE core.meetings SET venue_id = NULL")  # a meeting survivorship kept had last run's
     con.execute(
         f"""
         UPDATE core.meetings m SET venue_id = {venue_id_sql("v.venue_key")}

@@ -289,6 +289,44 @@ def test_running_twice_gives_identical_ids(con):
     assert meeting_of(con) == first
 
 
+# --- incremental nights: the resolver's memory (issue O) ---------------------------------------------------
+
+
+def _meetings(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return sorted(con.sql("SELECT * EXCLUDE (last_seen) FROM core.meetings").fetchall(), key=repr)
+
+
+def test_lost_memory_makes_a_full_pass_not_a_split(con):
+    """Deleting the kept links, or deleting or editing a meeting's row, is safe: the next night finds out and
+    does not trust it (a full pass of matching; the meeting is built again)."""
+    rows = [record("a", "1"), record("b", "2", name="Serenity"), record("c", "3", name="Other", weekday=3)]
+    run(con, rows)
+    links, meetings = meeting_of(con), _meetings(con)
+    con.execute("DELETE FROM core.match_pairs")
+    assert run(con, rows, NOW + timedelta(days=1))["rematched"] == 3
+    assert meeting_of(con) == links
+    con.execute("DELETE FROM core.meetings WHERE name = 'Other'")
+    assert run(con, rows, NOW + timedelta(days=2))["rematched"] == 0
+    assert _meetings(con) == meetings
+    con.execute("UPDATE core.meetings SET notes = 'edited by hand' WHERE name = 'Other'")
+    run(con, rows, NOW + timedelta(days=3))
+    assert _meetings(con) == meetings
+
+
+def test_a_new_matching_code_rematches_everything_and_venues_follow_its_keys(con, monkeypatch: pytest.MonkeyPatch):
+    """A release whose street keys differ: every record is re-matched and every meeting carries the venue of
+    this run's keys, not last run's."""
+    from transforms import matching
+
+    rows = [record("a", "1"), record("b", "9", name="Other Group", weekday=3)]
+    run(con, rows)
+    assert con.sql("SELECT count(*) FROM core.meetings WHERE venue_id IS NOT NULL").fetchall() == [(2,)]
+    monkeypatch.setattr(matching, "street_key_sql", lambda expr: "NULL::VARCHAR")
+    monkeypatch.setattr(matching, "code_version", lambda: "another release")
+    assert run(con, rows, NOW + timedelta(days=1))["rematched"] == 2
+    assert con.sql("SELECT count(*) FROM core.meetings WHERE venue_id IS NOT NULL").fetchall() == [(0,)]
+
+
 def test_a_new_meeting_is_named_after_its_oldest_record(con):
     run(con, [record("b", "y"), record("a", "x")])
     assert meeting_of(con)[("b", "y")] == ids.meeting_id("a", "x")

@@ -114,6 +114,6 @@ def test_a_quiet_night_rematches_nothing_and_a_full_pass_agrees(pipeline, capsys
     assert "0 merges, 0 splits, 0 moves" in " ".join(capsys.readouterr().err.split())
     assert links() == before and rematched()[-1] == len(before)
     assert weekly_maintenance()["full_resolution"] | {"records": 0, "meetings": 0} == {
-        "records": 0, "meetings": 0, "merges": 0, "splits": 0, "moves": 0
+        "records": 0, "observed": 0, "meetings": 0, "merges": 0, "splits": 0, "moves": 0
     }  # fmt: skip
     assert links() == before
