@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 
 from foundation.sql import sql_name, sql_text
+from transforms.presence import CLOSE_AFTER_RUNS
 from warehouse import db
 from warehouse.publish import prune
 from warehouse.releases_index import write_releases_index
@@ -35,12 +36,20 @@ def prune_raw(raw_dir: Path, keep_days: int, today: date) -> dict[str, int]:
     return {"raw_days_removed": removed, "raw_days_kept": kept}
 
 
-def prune_staging(con: duckdb.DuckDBPyConnection) -> int:
-    """Staging rows of fetches that are no longer any source's current data."""
+def prune_staging(con: duckdb.DuckDBPyConnection, close_after: int = CLOSE_AFTER_RUNS) -> int:
+    """Staging rows that are no longer any source's current data, nor the last version of a record resolution
+    still carries (missing for fewer than ``close_after`` healthy runs): matching reads the source's own
+    record of those (the NA world id), so pruning it would change their links."""
     before = con.sql("SELECT count(*) FROM staging.source_records").fetchall()[0][0]
     con.execute(
-        "DELETE FROM staging.source_records WHERE fetch_id NOT IN "
-        "(SELECT current_fetch_id FROM ops.source_state WHERE current_fetch_id IS NOT NULL)"
+        """
+        DELETE FROM staging.source_records r
+        WHERE fetch_id NOT IN (SELECT current_fetch_id FROM ops.source_state WHERE current_fetch_id IS NOT NULL)
+          AND NOT EXISTS (SELECT 1 FROM core.record_presence p
+                          WHERE p.last_fetch_id = r.fetch_id AND p.source_key = r.source_key
+                            AND p.absent_runs BETWEEN 1 AND $close_after - 1)
+        """,
+        {"close_after": close_after},
     )
     return before - con.sql("SELECT count(*) FROM staging.source_records").fetchall()[0][0]
 
@@ -74,7 +83,13 @@ def compact(warehouse: Path, memory_limit: str | None = None) -> dict[str, int]:
 
 
 def run_maintenance(
-    home: Path, warehouse: Path, keep_raw_days: int, keep_releases: int, today: date, memory_limit: str | None = None
+    home: Path,
+    warehouse: Path,
+    keep_raw_days: int,
+    keep_releases: int,
+    today: date,
+    memory_limit: str | None = None,
+    close_after: int = CLOSE_AFTER_RUNS,
 ) -> dict:
     result = prune_raw(home / "raw", keep_raw_days, today)
     published = home / "published"
@@ -83,6 +98,6 @@ def run_maintenance(
         write_releases_index(published)  # releases.json lists only releases that still exist
     if warehouse.exists():
         with db.connect(warehouse, memory_limit=memory_limit) as con:
-            result["staging_rows_removed"] = prune_staging(con)
+            result["staging_rows_removed"] = prune_staging(con, close_after)
         result |= compact(warehouse, memory_limit)
     return result

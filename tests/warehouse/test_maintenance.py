@@ -50,3 +50,23 @@ def test_weekly_maintenance_prunes_staging_then_compacts(tmp_path: Path) -> None
     result = maintenance.run_maintenance(home, path, keep_raw_days=90, keep_releases=10, today=date(2026, 12, 6))
     assert result["staging_rows_removed"] == 0
     assert result["warehouse_bytes_after"] <= result["warehouse_bytes_before"]
+
+
+def test_staging_keeps_the_source_records_of_versions_resolution_still_carries(tmp_path: Path) -> None:
+    """A listing missing from its source stays published for a few healthy runs with its last version; the
+    source's own record of it (the NA world id matching reads) must outlive the weekly pruning until then."""
+    with db.connect(tmp_path / "warehouse.duckdb") as con:
+        con.execute(
+            "INSERT INTO staging.source_records (source_id, fetch_id, record_index, source_key) VALUES "
+            "('s', 'f1', 0, 'carried'), ('s', 'f1', 1, 'closed'), ('s', 'f1', 2, 'listed'), ('s', 'f2', 0, 'listed')"
+        )
+        con.execute("INSERT INTO ops.source_state (source_id, current_fetch_id) VALUES ('s', 'f2')")
+        con.execute(
+            "INSERT INTO core.record_presence VALUES "
+            "('s', 'carried', 'f1', now(), now(), 1), ('s', 'closed', 'f1', now(), now(), 3), "
+            "('s', 'listed', 'f2', now(), now(), 0)"
+        )
+        assert maintenance.prune_staging(con, close_after=3) == 2
+        assert con.sql("SELECT fetch_id, source_key FROM staging.source_records ORDER BY ALL").fetchall() == [
+            ("f1", "carried"), ("f2", "listed")
+        ]  # fmt: skip
