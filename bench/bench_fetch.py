@@ -130,46 +130,39 @@ def main() -> None:
         args.out.write_text(json.dumps(result))
         return
 
-    from bench import synthetic
+    from bench import multihost, synthetic
 
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-fetch-"))
     shutil.rmtree(work / "home", ignore_errors=True)
     dataset, home = work / "dataset", work / "home"
     spec = synthetic.Spec(sources=args.sources, meetings=args.sources * MEETINGS_PER_SOURCE, hosts=args.hosts)
     synthetic.generate(spec, dataset)
-    server = subprocess.Popen(
-        [sys.executable, str(REPO / "bench" / "multihost.py"), str(dataset), "--hosts", str(args.hosts)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
     try:
-        line = server.stdout.readline() if server.stdout else ""
-        if not line:
-            raise RuntimeError(f"multihost server did not start: {server.stderr.read() if server.stderr else ''}")
-        registry_path = synthetic.write_registry(dataset, json.loads(line)["bases"])
-        first = _child(args, home, registry_path, work / "pass-0.json", None)
-        print(f"first pass: {first['sources']} sources, {first['requests']} requests, {first['statuses']}")
-        measured = []
-        for n in range(1, args.passes + 1):
-            result = _child(args, home, registry_path, work / f"pass-{n}.json", None)
-            measured.append(result)
-            sources, requests = result["sources"], result["requests"]
-            print(f"304 pass {n} (load average {os.getloadavg()[0]:.1f}): {sources} sources, {requests} requests "
-                  f"({result['not_modified']} answered 304), {result['statuses']}; fetch_all "
-                  f"{result['fetch_cpu_s']:.2f} cpu-s = {1000 * result['fetch_cpu_s'] / sources:.2f} ms per source, "
-                  f"{1000 * result['fetch_cpu_s'] / requests:.2f} ms per request; {result['fetch_wall_s']:.2f} s wall; "
-                  f"registry read {1000 * result['registry_cpu_s']:.0f} ms")  # fmt: skip
-        best = min(measured, key=lambda r: r["fetch_cpu_s"])
-        print(
-            f"best of {len(measured)}: {1000 * best['fetch_cpu_s'] / best['sources']:.2f} ms CPU per source, "
-            f"{1000 * best['fetch_cpu_s'] / best['requests']:.2f} ms per 304"
-        )
-        if args.profile:  # one more pass, not counted: the profiler's own cost would be in its figure
-            _child(args, home, registry_path, work / "pass-profiled.json", work)
-        if args.profile:
-            print(f"profile: {work / 'fetch.txt'} ({work / 'fetch.pstats'})")
+        with multihost.serving(dataset, args.hosts) as bases:
+            registry_path = synthetic.write_registry(dataset, bases)
+            first = _child(args, home, registry_path, work / "pass-0.json", None)
+            print(f"first pass: {first['sources']} sources, {first['requests']} requests, {first['statuses']}")
+            measured = []
+            for n in range(1, args.passes + 1):
+                result = _child(args, home, registry_path, work / f"pass-{n}.json", None)
+                measured.append(result)
+                sources, requests = result["sources"], result["requests"]
+                cpu_ms = 1000 * result["fetch_cpu_s"]
+                print(f"304 pass {n} (load average {os.getloadavg()[0]:.1f}): {sources} sources, {requests} "
+                      f"requests ({result['not_modified']} answered 304), {result['statuses']}; fetch_all "
+                      f"{result['fetch_cpu_s']:.2f} cpu-s = {cpu_ms / sources:.2f} ms per source, "
+                      f"{cpu_ms / requests:.2f} ms per request; {result['fetch_wall_s']:.2f} s wall; "
+                      f"registry read {1000 * result['registry_cpu_s']:.0f} ms")  # fmt: skip
+            best = min(measured, key=lambda r: r["fetch_cpu_s"])
+            print(
+                f"best of {len(measured)}: {1000 * best['fetch_cpu_s'] / best['sources']:.2f} ms CPU per source, "
+                f"{1000 * best['fetch_cpu_s'] / best['requests']:.2f} ms per 304"
+            )
+            if args.profile:  # one more pass, not counted: the profiler's own cost would be in its figure
+                _child(args, home, registry_path, work / "pass-profiled.json", work)
+            if args.profile:
+                print(f"profile: {work / 'fetch.txt'} ({work / 'fetch.pstats'})")
     finally:
-        server.terminate()
-        server.wait(timeout=30)
         if not args.work and not args.profile:
             shutil.rmtree(work, ignore_errors=True)
 

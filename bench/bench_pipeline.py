@@ -38,8 +38,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -207,24 +206,6 @@ def night(home: Path, sources_path: Path, label: str, workers: int, replay_day: 
 # --- parent: sizes, nights, BENCHMARKS.md, the plot -----------------------------------------------------------
 
 
-@contextmanager
-def serving(dataset: Path, latency_ms: float) -> Iterator[list[str]]:
-    """``bench/multihost.py`` in its own process (as remote sites would be); yields the base URLs."""
-    server = subprocess.Popen(
-        [sys.executable, str(REPO / "bench" / "multihost.py"), str(dataset), "--hosts", str(HOSTS),
-         "--latency-ms", str(latency_ms)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        line = server.stdout.readline() if server.stdout else ""
-        if not line:
-            raise RuntimeError(f"multihost server did not start: {server.stderr.read() if server.stderr else ''}")
-        yield json.loads(line)["bases"]
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
 def _settle_disk() -> float:
     """Flush every dirty page to disk (``sync``), outside any night's clock; return the seconds it took."""
     started = time.perf_counter()
@@ -234,7 +215,8 @@ def _settle_disk() -> float:
 
 def run_size(size: int, args: argparse.Namespace) -> dict[str, Any]:
     """Generate, serve, and run the nights of one size, each night in its own child process."""
-    from bench import synthetic  # not at the top: a night's parse workers import this file, and need none of it
+    # not at the top: a night's parse workers import this file, and need none of it
+    from bench import multihost, synthetic
 
     root = args.work / str(size)
     shutil.rmtree(root, ignore_errors=True)
@@ -260,7 +242,7 @@ def run_size(size: int, args: argparse.Namespace) -> dict[str, Any]:
 
     from warehouse.release_store import disk_bytes
 
-    with serving(dataset, args.latency_ms) as bases:
+    with multihost.serving(dataset, HOSTS, args.latency_ms) as bases:
         synthetic.write_registry(dataset, bases)
         nights = [child("full")]
         after_full = disk_bytes(home / "published") / 2**20

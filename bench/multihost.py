@@ -17,9 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -113,6 +116,23 @@ class MultiHostServer:
 def load_routes(dataset: Path) -> dict[str, tuple[str, str]]:
     """The routes ``bench.synthetic.generate`` wrote beside the feeds."""
     return {path: (file, ctype) for path, (file, ctype) in json.loads((dataset / "routes.json").read_text()).items()}
+
+
+@contextmanager
+def serving(dataset: Path, hosts: int, latency_ms: float = 0.0) -> Iterator[list[str]]:
+    """This server in its own process (as remote sites would be); yields the base URLs."""
+    server = subprocess.Popen(
+        [sys.executable, __file__, str(dataset), "--hosts", str(hosts), "--latency-ms", str(latency_ms)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        line = server.stdout.readline() if server.stdout else ""
+        if not line:
+            raise RuntimeError(f"multihost server did not start: {server.stderr.read() if server.stderr else ''}")
+        yield json.loads(line)["bases"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def main() -> None:
