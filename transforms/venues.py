@@ -69,11 +69,12 @@ def build_venues(con: duckdb.DuckDBPyConnection) -> int:
               FROM addresses GROUP BY venue_key) a USING (venue_key)
         """
     )
-    con.execute("UPDATE core.meetings SET venue_id = NULL")  # a meeting survivorship kept had last run's
-    con.execute(
+    con.execute(  # every meeting's, from this run (a meeting survivorship kept had last run's)
         f"""
-        UPDATE core.meetings m SET venue_id = {venue_id_sql("v.venue_key")}
-        FROM res_venue_members v WHERE v.meeting_id = m.meeting_id
+        UPDATE core.meetings m SET venue_id = v.venue_id
+        FROM (SELECT x.meeting_id, {venue_id_sql("v.venue_key")} AS venue_id
+              FROM core.meetings x LEFT JOIN res_venue_members v USING (meeting_id)) v
+        WHERE v.meeting_id = m.meeting_id
         """
     )
     return con.sql("SELECT count(*) FROM core.venues").fetchall()[0][0]
